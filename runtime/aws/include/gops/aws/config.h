@@ -48,9 +48,12 @@ struct ClientConfig {
   /// The profile the configuration was resolved with (for messages only).
   std::string profile;
   Environment env = Environment::process();
-  /// Where credentials come from. Null: requests are sent unsigned.
+  /// Where credentials come from; asked once per call (not per attempt), so a provider
+  /// that calls STS should be wrapped in a CachingCredentialsProvider (the default chain
+  /// is). Null: requests are sent unsigned.
   std::shared_ptr<CredentialsProvider> credentials;
-  /// Null: AwsClient creates a curl transport from `http`.
+  /// Null: AwsClient creates a curl transport from `http`. resolveClientConfig already
+  /// sets one, so changing `http` afterwards needs `transport = makeCurlTransport(http)`.
   std::shared_ptr<HttpTransport> transport;
   HttpOptions http;
   RetryConfig retry;
