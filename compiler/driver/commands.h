@@ -1,0 +1,37 @@
+#pragma once
+/// The `gops` subcommands. Each returns the process exit code:
+/// 0 success, 1 the spec has errors (or `--check` found differences), 2 usage or I/O.
+#include <string>
+#include <vector>
+
+namespace gops::driver {
+
+enum class ColorMode { Auto, Always, Never };
+
+struct GlobalOptions {
+  ColorMode color = ColorMode::Auto;
+  std::string executable;
+};
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  std::string format = "human";  // human | json | sarif
+};
+int runCheck(const GlobalOptions& g, const CheckOptions& o);
+
+struct ModelOptions {
+  std::string path;
+  std::string env;
+  std::string format = "text";  // text | json
+};
+int runModel(const GlobalOptions& g, const ModelOptions& o);
+
+struct FmtOptions {
+  std::vector<std::string> paths;
+  bool check = false;
+};
+int runFmt(const GlobalOptions& g, const FmtOptions& o);
+
+int runExplain(const GlobalOptions& g, const std::string& code, bool list);
+
+}  // namespace gops::driver

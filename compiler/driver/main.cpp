@@ -1,0 +1,62 @@
+// The `gops` command line.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "driver/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace gops::driver;
+  CLI::App app{"gops: compile deployment specs into Terraform, ECS definitions, GitHub workflows and deployment plans"};
+  app.set_version_flag("--version", std::string("gops ") + GOPS_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions global;
+  global.executable = argc > 0 ? argv[0] : "gops";
+  std::string color = "auto";
+  app.add_option("--color", color, "Colour diagnostics: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
+  CheckOptions check;
+  auto* checkCmd = app.add_subcommand("check", "Parse and check specs; print every problem found");
+  checkCmd->add_option("paths", check.paths, "Spec files, or directories of .gops files (one app)")->required();
+  checkCmd->add_option("--format", check.format, "Output: human, json or sarif")->check(CLI::IsMember({"human", "json", "sarif"}));
+
+  ModelOptions model;
+  auto* modelCmd = app.add_subcommand("model", "Print the resolved model of one environment");
+  modelCmd->add_option("path", model.path, "A spec file or a directory of .gops files")->required();
+  modelCmd->add_option("--env", model.env, "The environment")->required();
+  modelCmd->add_option("--format", model.format, "Output: text or json")->check(CLI::IsMember({"text", "json"}));
+
+  FmtOptions fmtOpts;
+  auto* fmtCmd = app.add_subcommand("fmt", "Format specs in place (`-` formats standard input to standard output)");
+  fmtCmd->add_option("paths", fmtOpts.paths, "Files or directories (searched recursively)")->required();
+  fmtCmd->add_flag("--check", fmtOpts.check, "Change nothing; list the files that are not formatted and exit 1 if any");
+
+  std::string code;
+  bool listCodes = false;
+  auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
+  explainCmd->add_option("code", code, "A code such as E0202");
+  explainCmd->add_flag("--list", listCodes, "List every code with its summary");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  global.color = color == "always" ? ColorMode::Always : color == "never" ? ColorMode::Never : ColorMode::Auto;
+
+  if (*checkCmd) return runCheck(global, check);
+  if (*modelCmd) return runModel(global, model);
+  if (*fmtCmd) return runFmt(global, fmtOpts);
+  if (*explainCmd) return runExplain(global, code, listCodes);
+  return 2;
+}

@@ -1,0 +1,201 @@
+#pragma once
+/// The resolved model: what a checked spec means, with templates applied, overrides
+/// merged, defaults filled and units normalised. This is the contract between the
+/// front end and every backend (documented in docs/model.md); backends read only
+/// this. Units: CPU in CPU units (1024 = 1 vCPU), memory in MiB, durations in
+/// seconds (fractions allowed), percentages as numbers (10% -> 10).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gops::model {
+
+/// Bumped whenever the shape or meaning of the model changes incompatibly.
+inline constexpr int kModelVersion = 1;
+
+struct App {
+  std::string name;
+  std::string region;
+  std::string repository;  ///< GitHub "owner/name"
+  std::string registry;    ///< AWS account id holding the ECR repositories
+  std::string sourceFile;  ///< the spec file that declares the app
+};
+
+struct Deploy {
+  enum class Kind { OnPush, Manual } kind = Kind::Manual;
+  std::string branch;  ///< OnPush only
+};
+
+struct Approval {
+  std::vector<std::string> reviewers;  ///< GitHub users or "org/team"
+  int required = 1;
+};
+
+struct Network {
+  std::string cidr;  ///< "10.10.0.0/16"
+  int zones = 2;
+  enum class Nat { None, Single, PerZone } nat = Nat::Single;
+};
+
+/// A schedule for drift checks and jobs.
+struct Schedule {
+  enum class Kind { Cron, Rate } kind = Kind::Cron;
+  std::string cron;          ///< 5-field POSIX cron (minute hour day-of-month month day-of-week), UTC
+  double rateSeconds = 0;    ///< Rate only
+  std::string expression;    ///< as written: "cron(\"0 6 * * 1\")"
+};
+
+enum class Comparison { Greater, GreaterEqual, Less, LessEqual };
+
+/// One `rollback when` condition.
+struct RollbackCondition {
+  std::string metric;     ///< http_5xx_rate, p99_latency, ..., or "alarm"
+  std::string alarmName;  ///< metric == "alarm": the existing CloudWatch alarm
+  Comparison op = Comparison::Greater;
+  double threshold = 0;   ///< in `unit`
+  std::string unit;       ///< "percent", "seconds", "count" ("" for alarm)
+  double forSeconds = 60; ///< how long the condition must hold
+};
+
+struct Step {
+  double weight = 0;       ///< percent of traffic on the new version
+  double holdSeconds = 0;  ///< time to hold the weight while watching the alarms
+};
+
+struct Rollout {
+  enum class Kind { Rolling, BlueGreen, Canary, Linear } kind = Kind::Rolling;
+  std::string preset;        ///< the named rollout it came from, or empty when written inline
+  // Rolling
+  double minHealthyPercent = 100;
+  double maxPercent = 200;
+  // BlueGreen
+  double testTrafficPercent = 0;
+  double bakeSeconds = 0;
+  // Linear, as written
+  double linearStepPercent = 0;
+  double linearIntervalSeconds = 0;
+  /// Canary and Linear: the weights to hold, strictly increasing, each below 100;
+  /// the final shift to 100% follows the last step.
+  std::vector<Step> steps;
+  std::vector<RollbackCondition> rollback;
+
+  bool shiftsTraffic() const { return kind != Kind::Rolling; }
+  /// Sum of all holds and bakes, in seconds.
+  double totalSeconds() const;
+};
+
+struct Image {
+  enum class Kind { Ecr, External } kind = Kind::Ecr;
+  std::string repository;  ///< Ecr: repository name in the registry account ("shop/api")
+  std::string uri;         ///< External: full image reference
+};
+
+struct Secret {
+  enum class Kind { Ssm, SecretsManager } kind = Kind::Ssm;
+  std::string name;  ///< parameter name ("/shop/prod/db") or secret id ("shop/prod/stripe")
+  std::string key;   ///< SecretsManager: JSON key, optional
+};
+
+struct Expose {
+  enum class Kind { None, Public, Internal } kind = Kind::None;
+  std::vector<std::string> hosts;  ///< Public only
+};
+
+struct Health {
+  std::string path = "/";
+  double intervalSeconds = 30;
+  double timeoutSeconds = 5;
+  int healthyThreshold = 3;
+  int unhealthyThreshold = 3;
+  double gracePeriodSeconds = 60;
+};
+
+struct Autoscale {
+  int min = 1;
+  int max = 1;
+  std::optional<double> cpuPercent;
+  std::optional<double> memoryPercent;
+  std::optional<int> requestsPerTarget;
+};
+
+/// What a service and a job share.
+struct Workload {
+  std::string name;
+  Image image;
+  std::string build;  ///< optional build context for the image, relative to the repository root
+  std::vector<std::string> command;
+  int cpu = 256;       ///< CPU units
+  int memory = 512;    ///< MiB
+  std::map<std::string, std::string> env;
+  std::map<std::string, Secret> secrets;
+  int logRetentionDays = 30;
+  std::vector<std::string> templates;  ///< the `extends` chain, nearest first
+};
+
+struct Service : Workload {
+  int replicas = 1;
+  std::optional<int> port;
+  Expose expose;
+  std::optional<Health> health;
+  std::optional<Autoscale> autoscale;
+  Rollout rollout;
+  /// Where the rollout came from: "service" (set in the service or an `in` block),
+  /// "environment", "default", or "fallback" (the environment's rollout shifts
+  /// traffic but this service has no load balancer, so it rolls).
+  std::string rolloutSource;
+  std::vector<std::string> dependsOn;
+};
+
+struct Job : Workload {
+  Schedule schedule;
+  double timeoutSeconds = 3600;
+};
+
+/// A gate on a promotion edge.
+struct Gate {
+  enum class Kind { TestsPassed, SecurityScan, Approval, Soak } kind = Kind::TestsPassed;
+  double soakSeconds = 0;  ///< Soak only
+};
+
+struct Promotion {
+  std::string from;
+  std::string to;
+  std::vector<Gate> gates;
+};
+
+struct Environment {
+  std::string name;
+  std::string account;
+  std::string region;
+  Deploy deploy;
+  std::optional<Approval> approval;
+  Network network;
+  std::vector<std::string> tests;
+  std::optional<Schedule> driftCheck;
+  Rollout rollout;          ///< the environment's default rollout
+  std::string rolloutSource;  ///< "environment" or "default"
+  std::vector<Service> services;  ///< sorted by name
+  std::vector<Job> jobs;          ///< sorted by name
+};
+
+/// The whole app: every environment, in promotion order (sources before targets,
+/// then by declaration order).
+struct AppModel {
+  App app;
+  std::vector<Environment> environments;
+  std::vector<Promotion> promotions;
+  std::vector<std::string> sourceFiles;  ///< every spec file, entry files first
+
+  const Environment* environment(const std::string& name) const;
+  std::vector<const Promotion*> promotionsInto(const std::string& env) const;
+  std::vector<const Promotion*> promotionsOutOf(const std::string& env) const;
+};
+
+const char* toString(Rollout::Kind k);
+const char* toString(Comparison c);
+const char* toString(Gate::Kind k);
+const char* toString(Network::Nat n);
+
+}  // namespace gops::model

@@ -1,0 +1,40 @@
+#pragma once
+/// Facts about AWS the checker needs: regions, Fargate sizes, log retention values,
+/// and the metrics `rollback when` understands.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gops::sema {
+
+struct RegionInfo {
+  std::string_view name;
+  int zones;  ///< availability zones a new account can use
+};
+const std::vector<RegionInfo>& regions();
+const RegionInfo* findRegion(std::string_view name);
+
+/// Memory sizes (MiB) Fargate offers for a CPU size (CPU units); empty if the CPU
+/// size itself is not offered.
+std::vector<int> fargateMemoryFor(int cpuUnits);
+const std::vector<int>& fargateCpuSizes();
+bool fargateValid(int cpuUnits, int memoryMiB);
+/// "2048-8192 MiB in 1024 MiB steps" for messages.
+std::string fargateMemoryDescription(int cpuUnits);
+
+/// Retention periods CloudWatch Logs accepts, in days.
+const std::vector<int>& logRetentionDays();
+
+enum class MetricUnit { Percent, Duration, Count };
+
+struct MetricInfo {
+  std::string_view name;
+  MetricUnit unit;
+  bool needsLoadBalancer;  ///< measured at the ALB target group
+  std::string_view doc;
+};
+const std::vector<MetricInfo>& metrics();
+const MetricInfo* findMetric(std::string_view name);
+
+}  // namespace gops::sema

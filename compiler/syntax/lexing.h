@@ -1,0 +1,49 @@
+#pragma once
+/// Private to the syntax layer: feeding source text to ANTLR and mapping ANTLR's
+/// code-point indexes back to byte offsets.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <antlr4-runtime.h>
+
+#include "support/source.h"
+
+namespace gops::syntax {
+
+/// The text as UTF-32 for ANTLR. Invalid UTF-8 bytes become U+FFFD, one code point per
+/// byte, so every code point maps back to a byte offset.
+class LexedInput {
+ public:
+  explicit LexedInput(std::string_view text);
+
+  antlr4::ANTLRInputStream& stream() { return *stream_; }
+  std::uint32_t byteOffset(std::size_t codePoint) const {
+    return codePoint < offsets_.size() ? offsets_[codePoint] : offsets_.back();
+  }
+  SourceRange tokenRange(FileId file, const antlr4::Token* t) const {
+    if (!t) return {};
+    std::size_t start = t->getStartIndex();
+    std::size_t stop = t->getStopIndex();
+    if (t->getType() == antlr4::Token::EOF || start == static_cast<std::size_t>(-1)) {
+      std::uint32_t end = offsets_.back();
+      return {file, end, end};
+    }
+    std::uint32_t b = byteOffset(start);
+    std::uint32_t e = stop + 1 >= start ? byteOffset(stop + 1) : b;
+    return {file, b, e};
+  }
+
+ private:
+  class Stream : public antlr4::ANTLRInputStream {
+   public:
+    explicit Stream(std::u32string data) {
+      _data = std::move(data);
+      p = 0;
+    }
+  };
+  std::vector<std::uint32_t> offsets_;  ///< byte offset of each code point, plus the end
+  std::unique_ptr<Stream> stream_;
+};
+
+}  // namespace gops::syntax

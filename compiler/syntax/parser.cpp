@@ -1,0 +1,838 @@
+#include "syntax/parser.h"
+
+#include <algorithm>
+
+#include <antlr4-runtime.h>
+#include <fmt/format.h>
+
+#include "GopsLexer.h"
+#include "GopsParser.h"
+#include "support/text.h"
+#include "syntax/lexing.h"
+
+namespace gops::syntax {
+
+using grammar::GopsLexer;
+using grammar::GopsParser;
+using diag::Code;
+
+namespace {
+
+/// Thrown to stop parsing a file once it has produced too many errors.
+struct TooManyErrors {};
+
+/// State shared by the error strategy and the AST builder for one file.
+struct FileState {
+  const SourceFile& file;
+  const LexedInput& input;
+  diag::DiagnosticEngine& diags;
+  const ParseLimits& limits;
+  antlr4::TokenStream* tokens = nullptr;
+  unsigned errors = 0;
+
+  SourceRange range(const antlr4::Token* t) const { return input.tokenRange(file.id(), t); }
+  SourceRange range(antlr4::ParserRuleContext* ctx) const {
+    if (!ctx || !ctx->getStart()) return {};
+    SourceRange a = range(ctx->getStart());
+    const antlr4::Token* stop = ctx->getStop();
+    if (!stop || stop->getTokenIndex() < ctx->getStart()->getTokenIndex()) return a;
+    return SourceRange::join(a, range(stop));
+  }
+
+  bool countError() {
+    if (errors >= limits.maxErrors) return false;
+    ++errors;
+    if (errors == limits.maxErrors) {
+      diags.report(Code::SyntaxError, {file.id(), static_cast<std::uint32_t>(file.text().size()),
+                                       static_cast<std::uint32_t>(file.text().size())},
+                   fmt::format("too many syntax errors in `{}`; stopped after {}", file.path(), limits.maxErrors));
+      throw TooManyErrors{};
+    }
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------------------------
+// Syntax error messages in plain words.
+
+bool has(const antlr4::misc::IntervalSet& set, size_t type) { return set.contains(type); }
+
+bool isNameToken(size_t type) {
+  switch (type) {
+    case GopsLexer::IDENT: case GopsLexer::UNIT: case GopsLexer::APP: case GopsLexer::ENVIRONMENT:
+    case GopsLexer::SERVICE: case GopsLexer::JOB: case GopsLexer::TEMPLATE: case GopsLexer::ROLLOUT:
+    case GopsLexer::PROMOTE: case GopsLexer::IMPORT: case GopsLexer::EXTENDS: case GopsLexer::IN:
+    case GopsLexer::STEP: case GopsLexer::FOR: case GopsLexer::EVERY: case GopsLexer::ROLLBACK:
+    case GopsLexer::WHEN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool startsValue(size_t type) {
+  switch (type) {
+    case GopsLexer::STRING: case GopsLexer::NUMBER: case GopsLexer::DOTTED: case GopsLexer::TRUE:
+    case GopsLexer::FALSE: case GopsLexer::LBRACK:
+      return true;
+    default:
+      return isNameToken(type);
+  }
+}
+
+std::string shorten(std::string s) {
+  if (utf8Length(s) > 24) s = s.substr(0, utf8Advance(s, 21)) + "...";
+  return s;
+}
+
+std::string describeToken(const antlr4::Token* t) {
+  if (!t) return "nothing";
+  switch (t->getType()) {
+    case antlr4::Token::EOF: return "the end of the file";
+    case GopsLexer::STRING: return fmt::format("the string {}", shorten(t->getText()));
+    case GopsLexer::NUMBER: return fmt::format("the number `{}`", t->getText());
+    case GopsLexer::DOTTED: return fmt::format("`{}`", t->getText());
+    default: return fmt::format("`{}`", shorten(t->getText()));
+  }
+}
+
+std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
+  std::vector<std::string> words;
+  bool value = has(set, GopsLexer::STRING) && has(set, GopsLexer::NUMBER);
+  bool name = has(set, GopsLexer::IDENT);
+  bool decl = has(set, GopsLexer::APP) && has(set, GopsLexer::SERVICE) && has(set, GopsLexer::IMPORT);
+  if (decl) words.push_back("a declaration");
+  else if (value) words.push_back("a value");
+  else if (name) words.push_back("a name");
+  for (size_t t : set.toList()) {
+    if (decl && (t == GopsLexer::APP || t == GopsLexer::ENVIRONMENT || t == GopsLexer::SERVICE || t == GopsLexer::JOB ||
+                 t == GopsLexer::TEMPLATE || t == GopsLexer::ROLLOUT || t == GopsLexer::PROMOTE || t == GopsLexer::IMPORT)) {
+      continue;
+    }
+    if ((value || name) && (isNameToken(t) || startsValue(t))) continue;
+    if (t == antlr4::Token::EOF) {
+      words.push_back("the end of the file");
+      continue;
+    }
+    std::string lit = vocab.getLiteralName(t);
+    if (lit.size() >= 2 && lit.front() == '\'') {
+      words.push_back("`" + lit.substr(1, lit.size() - 2) + "`");
+    } else if (t == GopsLexer::STRING) {
+      words.push_back("a string");
+    } else if (t == GopsLexer::NUMBER) {
+      words.push_back("a number");
+    }
+  }
+  if (words.empty()) return "something else";
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+const antlr4::Token* previousToken(antlr4::TokenStream* tokens, const antlr4::Token* t) {
+  if (!t) return nullptr;
+  for (ssize_t i = static_cast<ssize_t>(t->getTokenIndex()) - 1; i >= 0; --i) {
+    antlr4::Token* p = tokens->get(static_cast<size_t>(i));
+    if (p->getChannel() == antlr4::Token::DEFAULT_CHANNEL) return p;
+  }
+  return nullptr;
+}
+
+class ErrorStrategy : public antlr4::DefaultErrorStrategy {
+ public:
+  explicit ErrorStrategy(FileState& st) : st_(st) {}
+
+ protected:
+  void reportNoViableAlternative(antlr4::Parser* p, const antlr4::NoViableAltException& e) override {
+    report(p, e.getOffendingToken(), e.getStartToken(), e.getExpectedTokens());
+  }
+  void reportInputMismatch(antlr4::Parser* p, const antlr4::InputMismatchException& e) override {
+    report(p, e.getOffendingToken(), nullptr, e.getExpectedTokens());
+  }
+  void reportFailedPredicate(antlr4::Parser* p, const antlr4::FailedPredicateException& e) override {
+    report(p, e.getOffendingToken(), nullptr, e.getExpectedTokens());
+  }
+  void reportUnwantedToken(antlr4::Parser* p) override {
+    if (inErrorRecoveryMode(p)) return;
+    beginErrorCondition(p);
+    report(p, p->getCurrentToken(), nullptr, getExpectedTokens(p));
+  }
+  void reportMissingToken(antlr4::Parser* p) override {
+    if (inErrorRecoveryMode(p)) return;
+    beginErrorCondition(p);
+    report(p, p->getCurrentToken(), nullptr, getExpectedTokens(p));
+  }
+
+ private:
+  void report(antlr4::Parser* p, antlr4::Token* offending, antlr4::Token* start, const antlr4::misc::IntervalSet& expected) {
+    if (!st_.countError()) return;
+    const auto& vocab = p->getVocabulary();
+    antlr4::TokenStream* tokens = p->getTokenStream();
+    const antlr4::Token* prev = previousToken(tokens, offending);
+    std::string found = describeToken(offending);
+    SourceRange where = st_.range(offending);
+    antlr4::ParserRuleContext* ctx = p->getContext();
+    size_t rule = ctx ? ctx->getRuleIndex() : static_cast<size_t>(GopsParser::RuleFile);
+    size_t type = offending ? offending->getType() : static_cast<size_t>(antlr4::Token::EOF);
+    auto& diags = st_.diags;
+
+    // An unclosed block: name the brace that is never closed.
+    if (type == antlr4::Token::EOF && has(expected, GopsLexer::RBRACE)) {
+      for (auto* c = ctx; c; c = dynamic_cast<antlr4::ParserRuleContext*>(c->parent)) {
+        if (c->getRuleIndex() == GopsParser::RuleBody && c->getStart() && c->getStart()->getType() == GopsLexer::LBRACE) {
+          diags.report(Code::SyntaxError, st_.range(c->getStart()), "unclosed `{`: the file ends before its `}`",
+                       "this block is never closed")
+              .label(where, "the file ends here")
+              .help("add `}` where the block ends");
+          return;
+        }
+      }
+    }
+
+    // `name value` inside a block: the `=` is missing.
+    if (rule == GopsParser::RuleStmt && start && isNameToken(start->getType()) && offending &&
+        offending->getTokenIndex() == start->getTokenIndex() + 1) {
+      std::string name = start->getText();
+      if (startsValue(type) && type != GopsLexer::LBRACE) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected `=` after attribute name `{}`", name), "expected `=` before this")
+            .help(fmt::format("write `{} = {}`", name, shorten(offending->getText())))
+            .fix("insert `=`", SourceRange{where.file, where.begin, where.begin}, "= ");
+      } else {
+        diags.report(Code::SyntaxError, where, fmt::format("expected `=` or `{{` after `{}`, found {}", name, found),
+                     "expected `=` or `{` here")
+            .help(fmt::format("an attribute is written `{} = value`, a block `{} {{ ... }}`", name, name));
+      }
+      return;
+    }
+
+    // A missing value.
+    if (rule == GopsParser::RuleValue || rule == GopsParser::RuleArg ||
+        (has(expected, GopsLexer::STRING) && has(expected, GopsLexer::NUMBER))) {
+      if (prev && prev->getType() == GopsLexer::ASSIGN) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected a value after `=`, found {}", found), "expected a value");
+      } else {
+        diags.report(Code::SyntaxError, where, fmt::format("expected a value, found {}", found), "expected a value");
+      }
+      return;
+    }
+
+    // Top level: something that is not a declaration.
+    if (rule == GopsParser::RuleFile || (rule == GopsParser::RuleDecl && has(expected, GopsLexer::APP))) {
+      auto b = diags.report(Code::SyntaxError, where,
+                            fmt::format("expected a declaration (`app`, `environment`, `service`, `job`, `template`, "
+                                        "`rollout`, `promote` or `import`), found {}", found),
+                            "expected a declaration");
+      if (type == GopsLexer::IDENT) {
+        static const std::vector<std::string> kDecl = {"app", "environment", "service", "job", "template", "rollout", "promote", "import"};
+        if (auto m = closestMatch(offending->getText(), kDecl)) {
+          b.help(fmt::format("did you mean `{}`?", *m));
+          b.fix(fmt::format("replace with `{}`", *m), where, *m);
+        }
+      } else if (type == GopsLexer::RBRACE) {
+        b.help("this `}` has no matching `{`");
+      }
+      return;
+    }
+
+    if (rule == GopsParser::RuleName) {
+      std::string after = prev ? prev->getText() : std::string("this");
+      diags.report(Code::SyntaxError, where, fmt::format("expected a name after `{}`, found {}", after, found), "expected a name");
+      return;
+    }
+
+    if (rule == GopsParser::RuleCompare) {
+      diags.report(Code::SyntaxError, where,
+                   fmt::format("expected a comparison (`>`, `>=`, `<` or `<=`) after the metric, found {}", found),
+                   "expected a comparison")
+          .help("write it like `rollback when http_5xx_rate > 1% for 2m`");
+      return;
+    }
+
+    if (rule == GopsParser::RuleBody || rule == GopsParser::RuleStmt) {
+      if (has(expected, GopsLexer::FOR) && has(expected, GopsLexer::EVERY)) {
+        diags.report(Code::SyntaxError, where,
+                     fmt::format("expected `for` (canary) or `every` (linear) after the step's percentage, found {}", found),
+                     "expected `for` or `every`")
+            .help("write `step 10% for 5m` in a canary, `step 10% every 1m` in a linear rollout");
+        return;
+      }
+      if (has(expected, GopsLexer::WHEN) && expected.size() == 1) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected `when` after `rollback`, found {}", found), "expected `when`")
+            .help("write it like `rollback when http_5xx_rate > 1% for 2m`");
+        return;
+      }
+      if (has(expected, GopsLexer::RBRACE) && (has(expected, GopsLexer::IDENT) || rule == GopsParser::RuleBody)) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected an attribute, a block or `}}`, found {}", found),
+                     "unexpected here");
+        return;
+      }
+    }
+
+    if (rule == GopsParser::RuleDecl) {
+      if (has(expected, GopsLexer::ARROW)) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected `->` between the two environments of `promote`, found {}", found),
+                     "expected `->`")
+            .help("write it like `promote dev -> staging { after = [tests_passed] }`");
+        return;
+      }
+      if (has(expected, GopsLexer::STRING) && prev && prev->getType() == GopsLexer::IMPORT) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected a path string after `import`, found {}", found), "expected a string")
+            .help("write it like `import \"std/rollouts\"` or `import \"./common.gops\"`");
+        return;
+      }
+      if (has(expected, GopsLexer::LBRACE)) {
+        std::string what = has(expected, GopsLexer::EXTENDS) ? "`{` or `extends`" : "`{`";
+        std::string after = prev ? fmt::format(" after `{}`", prev->getText()) : "";
+        diags.report(Code::SyntaxError, where, fmt::format("expected {}{}, found {}", what, after, found), "expected `{`");
+        return;
+      }
+      if (has(expected, GopsLexer::ASSIGN)) {
+        diags.report(Code::SyntaxError, where, fmt::format("expected `=` after the rollout's name, found {}", found), "expected `=`")
+            .help("write it like `rollout careful = canary { step 10% for 5m }`");
+        return;
+      }
+    }
+
+    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RBRACK)) {
+      diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `]` after a list element, found {}", found), "expected `,` or `]`");
+      return;
+    }
+    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RPAREN)) {
+      diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `)` after an argument, found {}", found), "expected `,` or `)`");
+      return;
+    }
+
+    diags.report(Code::SyntaxError, where, fmt::format("expected {}, found {}", describeExpected(expected, vocab), found),
+                 "unexpected here");
+  }
+
+  FileState& st_;
+};
+
+// ---------------------------------------------------------------------------------
+// Parse tree -> AST.
+
+class AstBuilder {
+ public:
+  explicit AstBuilder(FileState& st) : st_(st) {}
+
+  void build(GopsParser::FileContext* file, ast::File& out) {
+    if (!file) return;
+    for (auto* d : file->decl()) {
+      if (auto decl = buildDecl(d)) out.decls.push_back(std::move(*decl));
+    }
+  }
+
+ private:
+  SourceRange range(const antlr4::Token* t) const { return st_.range(t); }
+  SourceRange range(antlr4::ParserRuleContext* c) const { return st_.range(c); }
+  SourceRange range(antlr4::tree::TerminalNode* n) const { return n ? st_.range(n->getSymbol()) : SourceRange{}; }
+
+  std::optional<ast::Decl> buildDecl(GopsParser::DeclContext* d) {
+    ast::Decl out;
+    out.range = range(d);
+    if (auto* c = dynamic_cast<GopsParser::AppDeclContext*>(d)) {
+      out.kind = ast::DeclKind::App;
+      out.keywordRange = range(c->APP());
+      if (!setName(out, c->name())) return std::nullopt;
+      setBody(out, c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::EnvironmentDeclContext*>(d)) {
+      out.kind = ast::DeclKind::Environment;
+      out.keywordRange = range(c->ENVIRONMENT());
+      if (!setName(out, c->name())) return std::nullopt;
+      setBody(out, c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::UnitDeclContext*>(d)) {
+      switch (c->kind ? c->kind->getType() : 0) {
+        case GopsLexer::SERVICE: out.kind = ast::DeclKind::Service; break;
+        case GopsLexer::JOB: out.kind = ast::DeclKind::Job; break;
+        case GopsLexer::TEMPLATE: out.kind = ast::DeclKind::Template; break;
+        default: return std::nullopt;
+      }
+      out.keywordRange = range(c->kind);
+      auto names = c->name();
+      if (names.empty() || !setName(out, names.front())) return std::nullopt;
+      if (c->base && c->base->getStart() && c->base->getStop()) {
+        out.base = c->base->getText();
+        out.baseRange = range(c->base);
+      }
+      setBody(out, c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::RolloutDeclContext*>(d)) {
+      out.kind = ast::DeclKind::Rollout;
+      out.keywordRange = range(c->ROLLOUT());
+      if (!setName(out, c->name())) return std::nullopt;
+      if (c->value()) out.value.push_back(buildValue(c->value()));
+      else out.value.push_back(ast::Value{});
+    } else if (auto* c = dynamic_cast<GopsParser::PromoteDeclContext*>(d)) {
+      out.kind = ast::DeclKind::Promote;
+      out.keywordRange = range(c->PROMOTE());
+      if (!setName(out, c->from)) return std::nullopt;
+      if (!c->to || !c->to->getStart() || c->to->exception) return std::nullopt;
+      out.base = c->to->getText();
+      out.baseRange = range(c->to);
+      if (c->body()) setBody(out, c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::ImportDeclContext*>(d)) {
+      out.kind = ast::DeclKind::Import;
+      out.keywordRange = range(c->IMPORT());
+      if (!c->STRING() || c->STRING()->getSymbol()->getTokenIndex() == static_cast<size_t>(-1)) return std::nullopt;
+      ast::Value v = buildString(c->STRING()->getSymbol());
+      out.name = v.plainString();
+      out.nameRange = v.range;
+    } else {
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  bool setName(ast::Decl& out, GopsParser::NameContext* n) {
+    if (!n || !n->getStart() || n->exception || n->getStop() == nullptr) return false;
+    if (n->getStart()->getTokenIndex() == static_cast<size_t>(-1)) return false;  // conjured by recovery
+    out.name = n->getText();
+    out.nameRange = range(n);
+    return true;
+  }
+
+  void setBody(ast::Decl& out, GopsParser::BodyContext* b) {
+    if (!b) return;
+    out.hasBody = true;
+    out.body = buildBody(b);
+    out.bodyRange = range(b);
+    out.singleLine = singleLine(b);
+  }
+
+  bool singleLine(GopsParser::BodyContext* b) const {
+    if (!b->LBRACE() || !b->RBRACE()) return false;
+    return b->LBRACE()->getSymbol()->getLine() == b->RBRACE()->getSymbol()->getLine();
+  }
+
+  std::vector<ast::Stmt> buildBody(GopsParser::BodyContext* b) {
+    std::vector<ast::Stmt> out;
+    if (!b) return out;
+    for (auto* s : b->stmt()) {
+      if (auto stmt = buildStmt(s)) out.push_back(std::move(*stmt));
+    }
+    return out;
+  }
+
+  std::optional<ast::Stmt> buildStmt(GopsParser::StmtContext* s) {
+    ast::Stmt out;
+    out.range = range(s);
+    if (auto* c = dynamic_cast<GopsParser::AttrStmtContext*>(s)) {
+      out.kind = ast::StmtKind::Attr;
+      if (!c->name() || c->name()->exception) return std::nullopt;
+      out.name = c->name()->getText();
+      out.nameRange = range(c->name());
+      out.values.push_back(c->value() ? buildValue(c->value()) : ast::Value{});
+    } else if (auto* c = dynamic_cast<GopsParser::BlockStmtContext*>(s)) {
+      out.kind = ast::StmtKind::Block;
+      if (!c->name() || c->name()->exception) return std::nullopt;
+      out.name = c->name()->getText();
+      out.nameRange = range(c->name());
+      out.body = buildBody(c->body());
+      out.bodyRange = range(c->body());
+      out.singleLine = c->body() && singleLine(c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::OverrideStmtContext*>(s)) {
+      out.kind = ast::StmtKind::Override;
+      if (!c->name() || c->name()->exception || !c->name()->getStop()) return std::nullopt;
+      out.name = c->name()->getText();
+      out.nameRange = range(c->name());
+      out.opRange = range(c->IN());
+      out.body = buildBody(c->body());
+      out.bodyRange = range(c->body());
+      out.singleLine = c->body() && singleLine(c->body());
+    } else if (auto* c = dynamic_cast<GopsParser::StepStmtContext*>(s)) {
+      out.kind = ast::StmtKind::Step;
+      out.name = "step";
+      out.nameRange = range(c->STEP());
+      auto vals = c->value();
+      if (vals.size() != 2) return std::nullopt;
+      out.values.push_back(buildValue(vals[0]));
+      out.values.push_back(buildValue(vals[1]));
+      if (c->FOR()) {
+        out.op = "for";
+        out.opRange = range(c->FOR());
+      } else if (c->EVERY()) {
+        out.op = "every";
+        out.opRange = range(c->EVERY());
+      }
+    } else if (auto* c = dynamic_cast<GopsParser::RollbackStmtContext*>(s)) {
+      out.kind = ast::StmtKind::Rollback;
+      out.name = "rollback";
+      out.nameRange = range(c->ROLLBACK());
+      // values: [metric, threshold?, duration?]; op is empty when there is no comparison
+      // (`rollback when alarm("name")`), in which case values[1] is an Error placeholder.
+      auto vals = c->value();
+      if (vals.empty()) return std::nullopt;
+      out.values.push_back(buildValue(vals[0]));
+      std::size_t next = 1;
+      if (c->compare()) {
+        out.op = c->compare()->getText();
+        out.opRange = range(c->compare());
+        if (vals.size() < 2) return std::nullopt;
+        out.values.push_back(buildValue(vals[1]));
+        next = 2;
+      } else {
+        out.values.push_back(ast::Value{});
+      }
+      if (c->FOR() && vals.size() > next) out.values.push_back(buildValue(vals[next]));
+    } else {
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  ast::Value buildValue(GopsParser::ValueContext* v) {
+    ast::Value out;
+    if (!v) return out;
+    out.range = range(v);
+    if (auto* c = dynamic_cast<GopsParser::StringValueContext*>(v)) {
+      return buildString(c->STRING()->getSymbol());
+    }
+    if (auto* c = dynamic_cast<GopsParser::NumberValueContext*>(v)) {
+      out.kind = ast::ValueKind::Number;
+      std::string text = c->NUMBER()->getText();
+      size_t i = 0;
+      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+      out.text = text.substr(0, i);
+      SourceRange nr = range(c->NUMBER());
+      if (i < text.size()) {
+        out.unit = text.substr(i);
+        out.unitRange = {nr.file, nr.begin + static_cast<std::uint32_t>(i), nr.end};
+      }
+      if (c->UNIT()) {
+        if (!out.unit.empty()) {
+          st_.diags.report(Code::InvalidUnit, range(c->UNIT()),
+                           fmt::format("`{}{}` already has the unit `{}`; a second unit `{}` makes no sense", out.text, out.unit, out.unit,
+                                       c->UNIT()->getText()),
+                           "second unit")
+              .help("keep one unit");
+        } else {
+          out.unit = c->UNIT()->getText();
+          out.unitRange = range(c->UNIT());
+          out.unitSpaced = true;
+        }
+      }
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::DottedValueContext*>(v)) {
+      out.kind = ast::ValueKind::Dotted;
+      out.text = c->DOTTED()->getText();
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::BoolValueContext*>(v)) {
+      out.kind = ast::ValueKind::Bool;
+      out.boolean = c->TRUE() != nullptr;
+      out.text = out.boolean ? "true" : "false";
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::ListValueContext*>(v)) {
+      out.kind = ast::ValueKind::List;
+      for (auto* item : c->value()) out.items.push_back(buildValue(item));
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::CallValueContext*>(v)) {
+      out.kind = ast::ValueKind::Call;
+      if (!c->name()) return ast::Value{};
+      out.text = c->name()->getText();
+      out.nameRange = range(c->name());
+      for (auto* a : c->arg()) {
+        ast::Arg arg;
+        if (a->name()) {
+          arg.name = a->name()->getText();
+          arg.nameRange = range(a->name());
+        }
+        arg.value.push_back(buildValue(a->value()));
+        out.args.push_back(std::move(arg));
+      }
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::ObjectValueContext*>(v)) {
+      out.kind = ast::ValueKind::Object;
+      if (!c->name()) return ast::Value{};
+      out.text = c->name()->getText();
+      out.nameRange = range(c->name());
+      out.body = buildBody(c->body());
+      out.bodyRange = range(c->body());
+      out.singleLine = c->body() && singleLine(c->body());
+      return out;
+    }
+    if (auto* c = dynamic_cast<GopsParser::RefValueContext*>(v)) {
+      out.kind = ast::ValueKind::Ref;
+      if (!c->name() || c->name()->exception) return ast::Value{};
+      out.text = c->name()->getText();
+      out.nameRange = range(c->name());
+      return out;
+    }
+    return out;
+  }
+
+  /// Decodes a string token: escapes and `${...}` interpolations.
+  ast::Value buildString(const antlr4::Token* tok) {
+    ast::Value out;
+    out.kind = ast::ValueKind::String;
+    out.range = range(tok);
+    std::string_view src(st_.file.text());
+    std::uint32_t begin = out.range.begin, end = out.range.end;
+    // Strip the quotes (an unterminated string has no closing one).
+    std::uint32_t contentBegin = begin + 1;
+    std::uint32_t contentEnd = end;
+    if (contentEnd > contentBegin && src[contentEnd - 1] == '"' && tok->getType() == GopsLexer::STRING) --contentEnd;
+    if (contentEnd < contentBegin) contentEnd = contentBegin;
+    out.text = std::string(src.substr(contentBegin, contentEnd - contentBegin));
+    FileId fid = st_.file.id();
+
+    std::string literal;
+    std::uint32_t literalStart = contentBegin;
+    auto flush = [&](std::uint32_t upTo) {
+      if (!literal.empty()) out.parts.push_back({false, literal, {fid, literalStart, upTo}});
+      literal.clear();
+    };
+    for (std::uint32_t i = contentBegin; i < contentEnd;) {
+      char c = src[i];
+      if (c == '\\' && i + 1 < contentEnd) {
+        char e = src[i + 1];
+        switch (e) {
+          case 'n': literal += '\n'; break;
+          case 't': literal += '\t'; break;
+          case 'r': literal += '\r'; break;
+          case '"': literal += '"'; break;
+          case '\\': literal += '\\'; break;
+          case '$': literal += '$'; break;
+          default:
+            st_.diags.report(Code::InvalidEscape, {fid, i, i + 2}, fmt::format("unknown escape `\\{}` in a string", e), "unknown escape")
+                .help("the escapes are `\\n`, `\\t`, `\\r`, `\\\"`, `\\\\` and `\\$`; write `\\\\` for a backslash");
+            literal += e;
+        }
+        i += 2;
+        continue;
+      }
+      if (c == '$' && i + 1 < contentEnd && src[i + 1] == '{') {
+        std::size_t close = src.find('}', i + 2);
+        if (close == std::string_view::npos || close >= contentEnd) {
+          st_.diags.report(Code::InvalidEscape, {fid, i, contentEnd}, "unclosed interpolation: `${` without a matching `}`",
+                           "interpolation starts here")
+              .help("close it with `}`, or write `\\${` for a literal `${`");
+          literal.append(src.substr(i, contentEnd - i));
+          i = contentEnd;
+          continue;
+        }
+        flush(i);
+        std::string path(src.substr(i + 2, close - i - 2));
+        std::string trimmed = path;
+        while (!trimmed.empty() && trimmed.front() == ' ') trimmed.erase(trimmed.begin());
+        while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+        SourceRange r{fid, i, static_cast<std::uint32_t>(close + 1)};
+        if (!isDottedPath(trimmed)) {
+          st_.diags.report(Code::InvalidEscape, r, fmt::format("`${{{}}}` is not an interpolation gops understands", path),
+                           "expected a name like `env.name`")
+              .help("interpolations name a value: `${env.name}`, `${env.account}`, `${app.name}`, `${app.region}`, `${service.name}`");
+        }
+        out.parts.push_back({true, trimmed, r});
+        i = static_cast<std::uint32_t>(close + 1);
+        literalStart = i;
+        continue;
+      }
+      if (literal.empty()) literalStart = i;
+      literal += c;
+      ++i;
+    }
+    flush(contentEnd);
+    return out;
+  }
+
+  static bool isDottedPath(const std::string& s) {
+    if (s.empty()) return false;
+    bool atStart = true;
+    for (char c : s) {
+      if (c == '.') {
+        if (atStart) return false;
+        atStart = true;
+        continue;
+      }
+      bool ok = std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (!atStart && std::isdigit(static_cast<unsigned char>(c)));
+      if (!ok) return false;
+      atStart = false;
+    }
+    return !atStart;
+  }
+
+  FileState& st_;
+};
+
+/// Reports lexical problems and prepares the token list the parser sees: invalid
+/// characters and unterminated comments are dropped (after being reported),
+/// unterminated strings become strings, comments are kept for the AST.
+void screenTokens(FileState& st, std::vector<std::unique_ptr<antlr4::Token>>& tokens, ast::File& out) {
+  std::vector<std::unique_ptr<antlr4::Token>> kept;
+  kept.reserve(tokens.size());
+  FileId fid = st.file.id();
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    auto& t = tokens[i];
+    switch (t->getType()) {
+      case GopsLexer::ERROR_CHAR: {
+        // One diagnostic for a run of adjacent invalid characters.
+        SourceRange r = st.range(t.get());
+        std::size_t j = i;
+        while (j + 1 < tokens.size() && tokens[j + 1]->getType() == GopsLexer::ERROR_CHAR &&
+               st.range(tokens[j + 1].get()).begin == r.end) {
+          ++j;
+          r.end = st.range(tokens[j].get()).end;
+        }
+        if (st.countError()) {
+          std::string_view text = st.file.text();
+          std::string_view shown = text.substr(r.begin, r.end - r.begin);
+          bool printable = std::all_of(shown.begin(), shown.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20; });
+          std::string what = printable && shown.size() <= 16 ? fmt::format("`{}`", shown)
+                                                             : fmt::format("{} bytes", r.end - r.begin);
+          auto b = st.diags.report(diag::Code::InvalidCharacter, r,
+                                   fmt::format("invalid character{} {} in gops source", j > i ? "s" : "", what), "not part of the language");
+          if (shown == "'") b.help("strings use double quotes: \"...\"");
+          else if (shown == ";") b.help("gops needs no `;`: separate attributes with spaces or new lines");
+          else if (shown == ":") b.help("attributes are set with `=`, as in `port = 8080`");
+          else if (shown == "#") b.help("comments start with `//`");
+        }
+        i = j;
+        break;
+      }
+      case GopsLexer::UNTERMINATED_COMMENT:
+        if (st.countError()) {
+          SourceRange r = st.range(t.get());
+          st.diags.report(diag::Code::UnterminatedComment, {fid, r.begin, r.begin + 2}, "unterminated block comment: `/*` without `*/`",
+                          "comment starts here")
+              .help("close the comment with `*/`");
+        }
+        break;
+      case GopsLexer::UNTERMINATED_STRING: {
+        if (st.countError()) {
+          SourceRange r = st.range(t.get());
+          st.diags.report(diag::Code::UnterminatedString, r, "unterminated string: the line ends before the closing `\"`",
+                          "string starts here")
+              .help("add `\"` at the end of the string; strings cannot span lines (write `\\n` for a line break)");
+        }
+        auto* ct = dynamic_cast<antlr4::CommonToken*>(t.get());
+        if (ct) ct->setType(GopsLexer::STRING);
+        kept.push_back(std::move(t));
+        break;
+      }
+      case GopsLexer::LINE_COMMENT:
+      case GopsLexer::DOC_COMMENT:
+      case GopsLexer::BLOCK_COMMENT:
+        out.comments.push_back({st.range(t.get()), t->getText(), t->getType() == GopsLexer::BLOCK_COMMENT});
+        kept.push_back(std::move(t));
+        break;
+      default:
+        kept.push_back(std::move(t));
+    }
+  }
+  tokens = std::move(kept);
+}
+
+/// Refuses input nested deeper than the limit before the recursive parser sees it.
+bool checkDepth(FileState& st, const std::vector<std::unique_ptr<antlr4::Token>>& tokens) {
+  unsigned depth = 0;
+  for (const auto& t : tokens) {
+    switch (t->getType()) {
+      case GopsLexer::LBRACE: case GopsLexer::LBRACK: case GopsLexer::LPAREN:
+        if (++depth > st.limits.maxDepth) {
+          st.diags.report(diag::Code::NestingTooDeep, st.range(t.get()),
+                          fmt::format("nesting deeper than {} levels; the file is not parsed", st.limits.maxDepth),
+                          "too deep here")
+              .help("a gops spec needs only a few levels of `{ }`, `[ ]` and `( )`");
+          return false;
+        }
+        break;
+      case GopsLexer::RBRACE: case GopsLexer::RBRACK: case GopsLexer::RPAREN:
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+void attachDocComments(const SourceFile& file, ast::File& out) {
+  // A declaration's doc is the run of `///` comments on the lines right above it.
+  std::size_t ci = 0;
+  for (auto& d : out.decls) {
+    std::vector<const ast::Comment*> run;
+    std::uint32_t expectLine = 0;
+    while (ci < out.comments.size() && out.comments[ci].range.begin < d.range.begin) {
+      const auto& c = out.comments[ci++];
+      std::uint32_t line = file.lineCol(c.range.begin).line;
+      if (!startsWith(c.text, "///") || (expectLine && line != expectLine)) run.clear();
+      if (startsWith(c.text, "///")) run.push_back(&c);
+      expectLine = line + 1;
+    }
+    if (!run.empty() && file.lineCol(d.range.begin).line == expectLine) {
+      for (const auto* c : run) {
+        std::string_view t(c->text);
+        t.remove_prefix(3);
+        if (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+        if (!d.doc.empty()) d.doc += '\n';
+        d.doc += t;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const ParseLimits& limits) {
+  ast::File out;
+  out.file = file.id();
+  std::size_t errorsBefore = diags.errorCount();
+
+  LexedInput input(file.text());
+  if (auto bad = firstInvalidUtf8(file.text())) {
+    auto off = static_cast<std::uint32_t>(*bad);
+    diags.report(diag::Code::InvalidUtf8, {file.id(), off, off + 1},
+                 fmt::format("`{}` is not valid UTF-8 (first bad byte at offset {})", file.path(), off), "invalid byte")
+        .help("save the file as UTF-8");
+  }
+
+  FileState st{file, input, diags, limits};
+  try {
+    antlr4::ANTLRInputStream& stream = input.stream();
+    GopsLexer lexer(&stream);
+    lexer.removeErrorListeners();
+    std::vector<std::unique_ptr<antlr4::Token>> tokens = lexer.getAllTokens();
+    screenTokens(st, tokens, out);
+    if (!checkDepth(st, tokens)) {
+      out.syntaxOk = false;
+      return out;
+    }
+    antlr4::ListTokenSource source(std::move(tokens));
+    antlr4::CommonTokenStream tokenStream(&source);
+    tokenStream.fill();
+    st.tokens = &tokenStream;
+
+    GopsParser parser(&tokenStream);
+    parser.removeErrorListeners();
+    // Two-stage parsing: fast SLL prediction that bails on the first error, then full
+    // LL with error recovery only for files that need it.
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    GopsParser::FileContext* tree = nullptr;
+    try {
+      tree = parser.file();
+    } catch (const antlr4::ParseCancellationException&) {
+      tokenStream.seek(0);
+      parser.reset();
+      parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+      parser.setErrorHandler(std::make_shared<ErrorStrategy>(st));
+      tree = parser.file();
+    }
+    AstBuilder builder(st);
+    builder.build(tree, out);
+    attachDocComments(file, out);
+  } catch (const TooManyErrors&) {
+    // Already reported; keep what was built.
+  }
+  out.syntaxOk = diags.errorCount() == errorsBefore;
+  return out;
+}
+
+}  // namespace gops::syntax
