@@ -40,6 +40,14 @@ JsonWriter& JsonWriter::endObject() {
   return *this;
 }
 
+JsonWriter& JsonWriter::endArray() {
+  bool empty = stack_.back().empty;
+  stack_.pop_back();
+  if (!empty) newline();
+  out_ += ']';
+  return *this;
+}
+
 JsonWriter& JsonWriter::beginArray() {
   beforeValue();
   out_ += '[';
@@ -47,7 +55,6 @@ JsonWriter& JsonWriter::beginArray() {
   return *this;
 }
 
-JsonWriter& JsonWriter::endArray() { return endObject(), *this; }
 
 JsonWriter& JsonWriter::key(std::string_view k) {
   beforeValue();
