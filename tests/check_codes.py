@@ -11,6 +11,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--codes", required=True)
 ap.add_argument("--docs", required=True)
 ap.add_argument("--lit", required=True)
+ap.add_argument("--require-tests", action="store_true", help="also require a lit test per code")
 args = ap.parse_args()
 
 codes = re.findall(r'^GOPS_DIAG\(\w+,\s*"([EW]\d{4})"', open(args.codes).read(), re.M)
@@ -33,9 +34,12 @@ for c in codes:
         doc = open(path, encoding="utf-8").read()
         if "```gops" not in doc or doc.count("```gops") < 2:
             problems.append(f"{c}: the explanation needs a wrong and a right example (two ```gops blocks)")
-    if c not in checked:
+    if args.require_tests and c not in checked:
         problems.append(f"{c}: no lit test checks it")
 for p in problems:
     print(p)
+missing_tests = [c for c in codes if c not in checked]
+if missing_tests and not args.require_tests:
+    print(f"note: {len(missing_tests)} codes have no lit test yet: {' '.join(missing_tests)}")
 print(f"{len(codes)} codes, {len(problems)} problems")
 sys.exit(1 if problems else 0)

@@ -93,6 +93,9 @@ class Checker {
       : prog_(prog), diags_(diags), eval_(diags, rollouts_, stdlibRollouts_) {}
 
   Analysis run() {
+    // Errors from reading and parsing (a file refused whole, a declaration lost to a
+    // syntax error) explain a missing `app` or environment better than E0102/E0108.
+    inputErrors_ = diags_.errorCount() > 0 || std::any_of(prog_.files.begin(), prog_.files.end(), [](const ast::File& f) { return !f.syntaxOk; });
     collect();
     checkApp();
     checkRolloutDecls();
@@ -353,7 +356,7 @@ class Checker {
     }
     if (isBlock && schema.attr(s.name)) {
       diags_.report(Code::TypeMismatch, s.nameRange, fmt::format("`{}` is an attribute, not a block", s.name), "an attribute")
-          .help(fmt::format("write `{} = {}`", s.name, example(schema.attr(s.name)->type)));
+          .help(fmt::format("write `{} = ...` with {}, like `{}`", s.name, describe(schema.attr(s.name)->type), example(schema.attr(s.name)->type)));
       return;
     }
     std::vector<std::string> names = schema.names();
@@ -380,6 +383,7 @@ class Checker {
 
   void checkApp() {
     if (!app_) {
+      if (inputErrors_) return;
       FileId first = prog_.entries.empty() ? (prog_.files.empty() ? kNoFile : FileId{0}) : prog_.entries.front();
       if (first != kNoFile) {
         diags_.report(Code::MissingApp, {first, 0, 0}, "the spec has no `app` declaration", "expected `app NAME { ... }`")
@@ -424,24 +428,38 @@ class Checker {
   // Named rollouts
 
   void checkRolloutDecls() {
+    std::set<std::set<std::string>> reportedCycles;
     for (const auto& [name, d] : rollouts_) {
       // Aliases (`rollout a = b`) must end in a strategy.
-      std::set<std::string> seen{name};
+      std::vector<const ast::Decl*> path{d};
       const ast::Decl* cur = d;
       bool cycle = false;
       while (!cur->value.empty() && cur->value.front().kind == ast::ValueKind::Ref) {
         auto it = rollouts_.find(cur->value.front().text);
         if (it == rollouts_.end()) break;
-        if (!seen.insert(it->first).second) {
-          cycle = true;
+        if (std::find(path.begin(), path.end(), it->second) != path.end()) {
+          cycle = it->second == d;  // otherwise `d` only leads into a cycle of others
           break;
         }
+        path.push_back(it->second);
         cur = it->second;
       }
       if (cycle) {
-        diags_.report(Code::UndefinedReference, d->value.front().range, fmt::format("rollout `{}` is defined in terms of itself", name),
-                      "refers back to itself")
-            .help("define it with a strategy such as `canary { step 10% for 5m }`");
+        // One report per cycle, at the member declared first in the map's order.
+        std::set<std::string> members;
+        for (const auto* p : path) members.insert(p->name);
+        if (!reportedCycles.insert(members).second) continue;
+        std::string chainText;
+        for (const auto* p : path) chainText += p->name + " -> ";
+        chainText += name;
+        auto b = diags_.report(Code::UndefinedReference, d->value.front().range,
+                               path.size() == 1 ? fmt::format("rollout `{}` is defined in terms of itself", name)
+                                                : fmt::format("rollouts are defined in terms of each other: {}", chainText),
+                               "refers back to itself");
+        for (const auto* p : path) {
+          if (p != d) b.label(p->value.front().range, "part of the cycle");
+        }
+        b.help("define one of them with a strategy such as `canary { step 10% for 5m }`");
         continue;
       }
       // Checked once without an environment; uses re-check with theirs.
@@ -454,7 +472,7 @@ class Checker {
   // Environments
 
   void checkEnvironments() {
-    if (envOrder_.empty() && app_) {
+    if (envOrder_.empty() && app_ && !inputErrors_) {
       diags_.report(Code::NoEnvironments, app_->nameRange, fmt::format("the app `{}` has no environments", app_->name), "nothing to deploy to")
           .help("declare at least one: `environment dev { account = \"123456789012\"  deploy = on_push(\"main\") }`");
     }
@@ -1256,6 +1274,7 @@ class Checker {
 
   const Program& prog_;
   diag::DiagnosticEngine& diags_;
+  bool inputErrors_ = false;
   Analysis out_;
   const ast::Decl* app_ = nullptr;
   std::map<std::string, const ast::Decl*> envs_;

@@ -468,8 +468,10 @@ bool Evaluator::callArgs(const ast::Value& v, std::size_t positionalMin, std::si
     if (a.name.empty()) {
       ++positional;
       if (positional > positionalMax) {
-        diags_.report(Code::BadArguments, a.value.front().range,
-                      fmt::format("`{}` takes {} argument{}", v.text, positionalMax, positionalMax == 1 ? "" : "s"), "unexpected argument");
+        const ValueDoc* doc = findValueDoc(v.text);
+        auto b = diags_.report(Code::BadArguments, a.value.front().range,
+                               fmt::format("`{}` takes {} argument{}", v.text, positionalMax, positionalMax == 1 ? "" : "s"), "unexpected argument");
+        if (doc) b.help(fmt::format("write it like `{}`", doc->signature));
         ok = false;
       }
     } else if (std::find(named.begin(), named.end(), a.name) == named.end()) {
@@ -508,7 +510,8 @@ const ast::Value* namedArg(const ast::Value& v, std::string_view name) {
 void unknownValue(diag::DiagnosticEngine& diags, const ast::Value& v, std::string_view attr, const std::vector<std::string>& choices,
                   std::string_view what) {
   auto b = diags.report(diag::Code::UnknownValue, v.kind == ast::ValueKind::Call || v.kind == ast::ValueKind::Object ? v.nameRange : v.range,
-                        fmt::format("unknown {} `{}` for `{}`", what, v.text, attr), fmt::format("not a {}", what));
+                        fmt::format("unknown {} `{}` for `{}`", what, v.text, attr),
+                        fmt::format("not {} {}", std::string_view("aeiou").find(what.front()) == std::string_view::npos ? "a" : "an", what));
   if (auto m = closestMatch(v.text, choices)) {
     b.help(fmt::format("did you mean `{}`?", *m));
     b.fix(fmt::format("replace with `{}`", *m), v.kind == ast::ValueKind::Call || v.kind == ast::ValueKind::Object ? v.nameRange : v.range, *m);
@@ -923,6 +926,10 @@ Val Evaluator::rollout(const ast::Value& v, const EvalContext& ctx, std::string_
         b.help(fmt::format("`{}` is defined in the standard library: add `import \"std/rollouts\"`", v.text));
       } else {
         b.help("name a rollout declared with `rollout NAME = ...`, or write a strategy like `canary { step 10% for 5m }`");
+        // The standard presets are known only once imported, so say where they are.
+        if (std::find(stdlibRollouts_.begin(), stdlibRollouts_.end(), "canary_safe") == stdlibRollouts_.end()) {
+          b.note("the standard library's rollouts (`canary_safe`, `rolling_default`, ...) need `import \"std/rollouts\"`");
+        }
       }
       return r;
     }

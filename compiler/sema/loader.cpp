@@ -55,7 +55,8 @@ class Loader {
       }
       // Unsaved editor buffers of new files in this directory count too.
       std::string dir = canonicalPath(p);
-      for (const auto& [path, text] : opts_.overlays) {
+      for (const auto& entry : opts_.overlays) {
+        const std::string& path = entry.first;
         if (fs::path(path).parent_path() == fs::path(dir) && fs::path(path).extension() == ".gops" &&
             std::find_if(files.begin(), files.end(), [&](const fs::path& f) { return canonicalPath(f) == path; }) == files.end()) {
           files.push_back(path);

@@ -29,6 +29,9 @@ struct FileState {
   const ParseLimits& limits;
   antlr4::TokenStream* tokens = nullptr;
   unsigned errors = 0;
+  /// An unterminated string swallowed a `}`: the block it closed is reported with the
+  /// string, not again as unclosed at the end of the file.
+  bool stringAteBrace = false;
 
   SourceRange range(const antlr4::Token* t) const { return input.tokenRange(file.id(), t); }
   SourceRange range(antlr4::ParserRuleContext* ctx) const {
@@ -181,6 +184,7 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
 
     // An unclosed block: name the brace that is never closed.
     if (type == antlr4::Token::EOF && has(expected, GopsLexer::RBRACE)) {
+      if (st_.stringAteBrace) return;
       for (auto* c = ctx; c; c = dynamic_cast<antlr4::ParserRuleContext*>(c->parent)) {
         if (c->getRuleIndex() == GopsParser::RuleBody && c->getStart() && c->getStart()->getType() == GopsLexer::LBRACE) {
           diags.report(Code::SyntaxError, st_.range(c->getStart()), "unclosed `{`: the file ends before its `}`",
@@ -205,6 +209,26 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
                      "expected `=` or `{` here")
             .help(fmt::format("an attribute is written `{} = value`, a block `{} {{ ... }}`", name, name));
       }
+      return;
+    }
+
+    // Two list elements or arguments without a `,` between them. (Checked before a
+    // missing value: the next element is itself a value, so the parser is still in
+    // the `value` rule.)
+    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RBRACK)) {
+      auto b = diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `]` after a list element, found {}", found),
+                            "expected `,` or `]`");
+      if (startsValue(type) && prev) {
+        SourceRange after = st_.range(prev);
+        b.help("separate list elements with `,`, as in `[\"a\", \"b\"]`")
+            .fix("insert `,`", SourceRange{after.file, after.end, after.end}, ",");
+      }
+      return;
+    }
+    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RPAREN)) {
+      auto b = diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `)` after an argument, found {}", found),
+                            "expected `,` or `)`");
+      if (startsValue(type)) b.help("separate arguments with `,`, as in `secretsmanager(\"id\", key = \"field\")`");
       return;
     }
 
@@ -252,7 +276,9 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
     }
 
     if (rule == GopsParser::RuleBody || rule == GopsParser::RuleStmt) {
-      if (has(expected, GopsLexer::FOR) && has(expected, GopsLexer::EVERY)) {
+      // `for` and `every` are also names, so a body that expects a statement expects
+      // them too; only without a name is this really the middle of a `step`.
+      if (has(expected, GopsLexer::FOR) && has(expected, GopsLexer::EVERY) && !has(expected, GopsLexer::IDENT)) {
         diags.report(Code::SyntaxError, where,
                      fmt::format("expected `for` (canary) or `every` (linear) after the step's percentage, found {}", found),
                      "expected `for` or `every`")
@@ -294,15 +320,6 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
             .help("write it like `rollout careful = canary { step 10% for 5m }`");
         return;
       }
-    }
-
-    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RBRACK)) {
-      diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `]` after a list element, found {}", found), "expected `,` or `]`");
-      return;
-    }
-    if (has(expected, GopsLexer::COMMA) && has(expected, GopsLexer::RPAREN)) {
-      diags.report(Code::SyntaxError, where, fmt::format("expected `,` or `)` after an argument, found {}", found), "expected `,` or `)`");
-      return;
     }
 
     diags.report(Code::SyntaxError, where, fmt::format("expected {}, found {}", describeExpected(expected, vocab), found),
@@ -628,6 +645,11 @@ class AstBuilder {
           st_.diags.report(Code::InvalidEscape, r, fmt::format("`${{{}}}` is not an interpolation gops understands", path),
                            "expected a name like `env.name`")
               .help("interpolations name a value: `${env.name}`, `${env.account}`, `${app.name}`, `${app.region}`, `${service.name}`");
+          // Reported once, here: the checker sees literal text, not an unknown name.
+          if (literal.empty()) literalStart = i;
+          literal.append(src.substr(i, close + 1 - i));
+          i = static_cast<std::uint32_t>(close + 1);
+          continue;
         }
         out.parts.push_back({true, trimmed, r});
         i = static_cast<std::uint32_t>(close + 1);
@@ -661,6 +683,13 @@ class AstBuilder {
   FileState& st_;
 };
 
+/// Whether an ERROR_CHAR token is a byte that is not UTF-8 (LexedInput turned it into
+/// U+FFFD), rather than a character that is not gops.
+bool invalidByte(const FileState& st, const antlr4::Token* t) {
+  SourceRange r = st.range(t);
+  return r.end == r.begin + 1 && static_cast<unsigned char>(st.file.text()[r.begin]) >= 0x80;
+}
+
 /// Reports lexical problems and prepares the token list the parser sees: invalid
 /// characters and unterminated comments are dropped (after being reported),
 /// unterminated strings become strings, comments are kept for the AST.
@@ -672,26 +701,47 @@ void screenTokens(FileState& st, std::vector<std::unique_ptr<antlr4::Token>>& to
     auto& t = tokens[i];
     switch (t->getType()) {
       case GopsLexer::ERROR_CHAR: {
+        // A byte that is not UTF-8 is covered by the file's E0005; drop it quietly.
+        if (invalidByte(st, t.get())) break;
         // One diagnostic for a run of adjacent invalid characters.
         SourceRange r = st.range(t.get());
         std::size_t j = i;
-        while (j + 1 < tokens.size() && tokens[j + 1]->getType() == GopsLexer::ERROR_CHAR &&
+        while (j + 1 < tokens.size() && tokens[j + 1]->getType() == GopsLexer::ERROR_CHAR && !invalidByte(st, tokens[j + 1].get()) &&
                st.range(tokens[j + 1].get()).begin == r.end) {
           ++j;
           r.end = st.range(tokens[j].get()).end;
         }
+        std::string_view shown = std::string_view(st.file.text()).substr(r.begin, r.end - r.begin);
         if (st.countError()) {
-          std::string_view text = st.file.text();
-          std::string_view shown = text.substr(r.begin, r.end - r.begin);
           bool printable = std::all_of(shown.begin(), shown.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20; });
-          std::string what = printable && shown.size() <= 16 ? fmt::format("`{}`", shown)
-                                                             : fmt::format("{} bytes", r.end - r.begin);
-          auto b = st.diags.report(diag::Code::InvalidCharacter, r,
-                                   fmt::format("invalid character{} {} in gops source", j > i ? "s" : "", what), "not part of the language");
+          std::string what;
+          if (printable && shown.size() <= 16) {
+            what = fmt::format("invalid character{} `{}`", j > i ? "s" : "", shown);
+          } else if (shown.size() <= 4) {
+            // Control characters: show their codes, not the raw bytes.
+            std::vector<std::string> hex;
+            for (char c : shown) hex.push_back(fmt::format("0x{:02X}", static_cast<unsigned char>(c)));
+            what = fmt::format("invalid byte{} `{}`", shown.size() > 1 ? "s" : "", fmt::join(hex, " "));
+          } else {
+            what = fmt::format("{} invalid characters", j - i + 1);
+          }
+          auto b = st.diags.report(diag::Code::InvalidCharacter, r, fmt::format("{} in gops source", what), "not part of the language");
           if (shown == "'") b.help("strings use double quotes: \"...\"");
           else if (shown == ";") b.help("gops needs no `;`: separate attributes with spaces or new lines");
-          else if (shown == ":") b.help("attributes are set with `=`, as in `port = 8080`");
+          else if (shown == ":") b.help("attributes are set with `=`, as in `port = 8080`").fix("write `=`", r, "=");
           else if (shown == "#") b.help("comments start with `//`");
+        }
+        if (shown == ":") {
+          // `port: 8080` means `port = 8080`; parse it so, instead of reporting the
+          // missing `=` a second time.
+          if (auto* ct = dynamic_cast<antlr4::CommonToken*>(tokens[j].get())) {
+            ct->setType(GopsLexer::ASSIGN);
+            kept.push_back(std::move(tokens[j]));
+          }
+        } else if (!shown.empty() && shown.front() == '#') {
+          // A `#` comment: the rest of its line is not gops either.
+          std::size_t line = tokens[j]->getLine();
+          while (j + 1 < tokens.size() && tokens[j + 1]->getLine() == line) ++j;
         }
         i = j;
         break;
@@ -707,9 +757,15 @@ void screenTokens(FileState& st, std::vector<std::unique_ptr<antlr4::Token>>& to
       case GopsLexer::UNTERMINATED_STRING: {
         if (st.countError()) {
           SourceRange r = st.range(t.get());
-          st.diags.report(diag::Code::UnterminatedString, r, "unterminated string: the line ends before the closing `\"`",
-                          "string starts here")
-              .help("add `\"` at the end of the string; strings cannot span lines (write `\\n` for a line break)");
+          auto b = st.diags.report(diag::Code::UnterminatedString, r, "unterminated string: the line ends before the closing `\"`",
+                                   "string starts here");
+          b.help("add `\"` at the end of the string; strings cannot span lines (write `\\n` for a line break)");
+          if (t->getText().find('}') != std::string::npos) {
+            // The `}` is inside the string now; the block it closes would be reported
+            // as unclosed at the end of the file, far from the real mistake.
+            st.stringAteBrace = true;
+            b.note("the `}` after the quote is part of the string, so the block it should close is still open");
+          }
         }
         auto* ct = dynamic_cast<antlr4::CommonToken*>(t.get());
         if (ct) ct->setType(GopsLexer::STRING);
@@ -785,6 +841,17 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
   out.file = file.id();
   std::size_t errorsBefore = diags.errorCount();
 
+  // A NUL byte never occurs in a text file: this is a binary file (or UTF-16 text).
+  // Parsing it would only bury this one fact under pages of syntax errors.
+  if (auto nul = file.text().find('\0'); nul != std::string::npos) {
+    auto off = static_cast<std::uint32_t>(nul);
+    diags.report(diag::Code::InvalidUtf8, {file.id(), off, off + 1},
+                 fmt::format("`{}` is not a UTF-8 text file: it contains a NUL byte at offset {}", file.path(), off), "NUL byte")
+        .help("gops specs are UTF-8 text; if this file is one, save it as UTF-8 (not UTF-16)");
+    out.syntaxOk = false;
+    return out;
+  }
+
   LexedInput input(file.text());
   if (auto bad = firstInvalidUtf8(file.text())) {
     auto off = static_cast<std::uint32_t>(*bad);
@@ -802,6 +869,10 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
     screenTokens(st, tokens, out);
     if (!checkDepth(st, tokens)) {
       out.syntaxOk = false;
+      return out;
+    }
+    if (tokens.empty()) {  // an empty file (or only invalid characters): nothing to parse
+      out.syntaxOk = diags.errorCount() == errorsBefore;
       return out;
     }
     antlr4::ListTokenSource source(std::move(tokens));
