@@ -4,6 +4,7 @@
 #include <functional>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -102,6 +103,7 @@ class Checker {
     checkEnvironments();
     checkUnitDecls();
     buildWorkloads();
+    reportHostClashes();
     checkPromotions();
     crossEnvironmentChecks();
     orderEnvironments();
@@ -539,10 +541,11 @@ class Checker {
           e.network.zones = static_cast<int>(r.n);
           const RegionInfo* reg = findRegion(e.region);
           if (e.network.zones < 1) {
-            diags_.report(Code::TooManyZones, s->value().range, "`zones` must be at least 1", "too few zones");
+            diags_.report(Code::TooManyZones, s->value().range, "`zones` must be at least 1", "too few zones")
+                .help("set `zones = 1` or more; an environment with public services needs at least 2");
           } else if (reg && e.network.zones > reg->zones) {
             diags_.report(Code::TooManyZones, s->value().range,
-                          fmt::format("{} has {} availability zones, not {}", e.region, reg->zones, e.network.zones), "more zones than the region has")
+                          fmt::format("`{}` has {} availability zones, not {}", e.region, reg->zones, e.network.zones), "more zones than the region has")
                 .help(fmt::format("use at most `zones = {}`", reg->zones));
           }
         }
@@ -616,7 +619,9 @@ class Checker {
               reported.insert(*p);
             }
             chain += next->name;
-            auto b = diags_.report(Code::ExtendsCycle, cur->baseRange, fmt::format("templates extend each other in a cycle: {}", chain),
+            auto b = diags_.report(Code::ExtendsCycle, cur->baseRange,
+                                   next == cur ? fmt::format("template `{}` extends itself", cur->name)
+                                               : fmt::format("templates extend each other in a cycle: {}", chain),
                                    "closes the cycle");
             for (auto p = pos; p != path.end(); ++p) {
               if (*p != cur) b.label((*p)->baseRange, "extends here");
@@ -811,7 +816,8 @@ class Checker {
         for (int a : allowed) opts.push_back(fmt::format("{}d", a));
         const ast::Stmt* s = attr(m, "log_retention");
         auto b = diags_.report(Code::InvalidLogRetention, s->value().range,
-                               fmt::format("CloudWatch Logs cannot keep logs for {}", describeValue(s->value()).substr(4)), "not a retention CloudWatch offers");
+                               fmt::format("CloudWatch Logs cannot keep logs for `{}{}{}`", s->value().text, s->value().unitSpaced ? " " : "", s->value().unit),
+                               "not a retention CloudWatch offers");
         auto nearest = std::lower_bound(allowed.begin(), allowed.end(), static_cast<int>(std::ceil(days)));
         if (nearest != allowed.end()) b.help(fmt::format("the nearest longer retention is `{}d`; the choices are {}", *nearest, fmt::join(opts, ", ")));
       } else {
@@ -908,7 +914,9 @@ class Checker {
       }
       if (h.intervalSeconds < 5 || h.intervalSeconds > 300) {
         if (const ast::Stmt* i = fieldOf(m, "health", "interval")) {
-          diags_.report(Code::HealthTimeout, i->value().range, "the load balancer checks health every 5s to 300s", "out of range");
+          diags_.report(Code::HealthTimeout, i->value().range,
+                        fmt::format("health check interval ({}s) must be between 5s and 300s", fmtNum(h.intervalSeconds)), "out of range")
+              .help("the load balancer checks health every 5s to 300s");
         }
       }
       if (!s.port && !attr(m, "port")) {
@@ -924,6 +932,8 @@ class Checker {
       a.max = s.replicas;
       if (auto v = evalField(m, "autoscale", "min", Ty::Int, ctx)) a.min = static_cast<int>(v->n);
       if (auto v = evalField(m, "autoscale", "max", Ty::Int, ctx)) a.max = static_cast<int>(v->n);
+      // Without `replicas`, an autoscaled service starts at its minimum.
+      if (!attr(m, "replicas") && fieldOf(m, "autoscale", "min")) s.replicas = a.min;
       if (auto v = evalField(m, "autoscale", "cpu", Ty::Percent, ctx)) a.cpuPercent = v->n;
       if (auto v = evalField(m, "autoscale", "memory", Ty::Percent, ctx)) a.memoryPercent = v->n;
       if (auto v = evalField(m, "autoscale", "requests", Ty::Int, ctx)) a.requestsPerTarget = static_cast<int>(v->n);
@@ -941,7 +951,7 @@ class Checker {
       } else if (s.replicas < a.min || s.replicas > a.max) {
         const ast::Stmt* rep = attr(m, "replicas");
         auto b = diags_.report(Code::ReplicasOutOfRange, rep ? rep->value().range : m.blocks.at("autoscale")->nameRange,
-                               fmt::format("{} replicas is outside the autoscale range {}-{}", s.replicas, a.min, a.max), "outside the range");
+                               fmt::format("`replicas = {}` is outside the autoscale range {}-{}", s.replicas, a.min, a.max), "outside the range");
         if (minS) b.label(minS->value().range, "minimum");
         if (maxS) b.label(maxS->value().range, "maximum");
         b.help("the autoscaler keeps the count within [min, max]; set `replicas` inside it");
@@ -972,7 +982,8 @@ class Checker {
           continue;
         }
         if (dep == d.name) {
-          diags_.report(Code::DependencyCycle, range, fmt::format("service `{}` depends on itself", dep), "itself");
+          diags_.report(Code::DependencyCycle, range, fmt::format("service `{}` depends on itself", dep), "itself")
+              .help(fmt::format("remove `{}` from its own `depends_on`", dep));
           continue;
         }
         s.dependsOn.push_back(dep);
@@ -1052,15 +1063,7 @@ class Checker {
     for (const auto& s : env.services) {
       for (const auto& h : s.expose.hosts) {
         auto [it, inserted] = hosts.emplace(h, &s);
-        if (!inserted) {
-          const ast::Decl* a = workloads_.at(it->second->name);
-          const ast::Decl* b = workloads_.at(s.name);
-          diags_.report(Code::DuplicateHostname, b->nameRange,
-                        fmt::format("services `{}` and `{}` both claim `{}` in environment `{}`", it->second->name, s.name, h, env.name),
-                        fmt::format("`{}` claims `{}`", s.name, h))
-              .label(a->nameRange, fmt::format("`{}` claims it too", it->second->name))
-              .help("every hostname routes to one service; give each its own");
-        }
+        if (!inserted) hostClashes_[{it->second->name, s.name, h}].push_back(env.name);
       }
     }
     bool anyPublic = std::any_of(env.services.begin(), env.services.end(), [](const auto& s) { return s.expose.kind == model::Expose::Kind::Public; });
@@ -1098,6 +1101,22 @@ class Checker {
     };
     for (const auto& s : env.services) {
       if (state[s.name] == 0) visit(s.name);
+    }
+  }
+
+  /// Two services claiming one hostname, reported once for all the environments where
+  /// they do (usually every one).
+  void reportHostClashes() {
+    for (const auto& [key, envs] : hostClashes_) {
+      const auto& [first, second, host] = key;
+      std::string where;
+      if (envs.size() < out_.model.environments.size()) {
+        where = fmt::format(" in environment{} {}", envs.size() == 1 ? "" : "s", joinQuoted(envs, " and "));
+      }
+      diags_.report(Code::DuplicateHostname, workloads_.at(second)->nameRange,
+                    fmt::format("services `{}` and `{}` both claim `{}`{}", first, second, host, where), fmt::format("`{}` claims `{}`", second, host))
+          .label(workloads_.at(first)->nameRange, fmt::format("`{}` claims it too", first))
+          .help("every hostname routes to one service; give each its own");
     }
   }
 
@@ -1216,10 +1235,11 @@ class Checker {
             const ast::Stmt* sa = field(envViews_[a.name], "network", "cidr");
             const ast::Stmt* sb = field(envViews_[b.name], "network", "cidr");
             auto d = diags_.report(Code::CidrOverlap, sb ? sb->value().range : envs_.at(b.name)->nameRange,
-                                   fmt::format("the networks of `{}` ({}) and `{}` ({}) overlap in account {}", a.name, a.network.cidr, b.name,
+                                   fmt::format("the networks of `{}` (`{}`) and `{}` (`{}`) overlap in account `{}`", a.name, a.network.cidr, b.name,
                                                b.network.cidr, a.account),
                                    "overlaps");
             if (sa) d.label(sa->value().range, fmt::format("`{}` uses this range", a.name));
+            if (!sa || !sb) d.note("an environment without `network { cidr = ... }` uses `10.0.0.0/16`");
             d.help("overlapping VPCs cannot be peered or routed to each other; give each environment its own range");
           }
         }
@@ -1286,6 +1306,7 @@ class Checker {
   std::vector<const ast::Decl*> promotes_;
   std::map<std::string, BodyView> envViews_;
   std::map<const ast::Decl*, BodyView> unitViews_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<std::string>> hostClashes_;
   Evaluator eval_;
 };
 

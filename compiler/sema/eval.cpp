@@ -579,9 +579,14 @@ Val Evaluator::expose(const ast::Value& v, const EvalContext& ctx, std::string_v
         ok = false;
         continue;
       }
-      if (!validDnsName(toLower(s.s)) || s.s.find("${") != std::string::npos && !validDnsName(toLower(s.s))) {
-        diags_.report(Code::InvalidHostname, hv.range, fmt::format("`{}` is not a valid DNS hostname", s.s), "invalid hostname")
-            .help("a hostname is dot-separated labels of letters, digits and `-`, each 1-63 characters, like `api.example.com`");
+      if (!validDnsName(toLower(s.s))) {
+        // Name the value as written, so that an interpolated hostname that is invalid in
+        // every environment is reported once; the note shows what it became.
+        bool interpolated = hv.kind == ast::ValueKind::String && hv.hasInterpolation();
+        auto b = diags_.report(Code::InvalidHostname, hv.range, fmt::format("`{}` is not a valid DNS hostname", interpolated ? hv.text : s.s),
+                               "invalid hostname");
+        b.help("a hostname is dot-separated labels of letters, digits and `-`, each 1-63 characters, like `api.example.com`");
+        if (interpolated && ctx.env) b.note(fmt::format("in environment `{}` it is `{}`", ctx.env->name, s.s));
         ok = false;
         continue;
       }
@@ -1182,8 +1187,10 @@ std::optional<model::RollbackCondition> Evaluator::rollbackCondition(const ast::
   const ast::Value& t = s.values[1];
   auto n = number(t);
   auto wrongUnit = [&](std::string_view expected, std::string example) {
-    diags_.report(Code::MetricUnitMismatch, t.range,
-                  fmt::format("`{}` is {}, but the threshold {} is {}", info->name, expected, describeValue(t).substr(4), std::string(unitKind(t.unit)) == "number" ? "a plain number" : "a " + std::string(unitKind(t.unit))),
+    bool isNumber = t.kind == ast::ValueKind::Number;
+    std::string shown = isNumber ? fmt::format("`{}{}{}`", t.text, t.unitSpaced ? " " : "", t.unit) : describeValue(t);
+    std::string kind = !isNumber ? "not a number" : t.unit.empty() ? "a plain number" : fmt::format("a {}", unitKind(t.unit));
+    diags_.report(Code::MetricUnitMismatch, t.range, fmt::format("`{}` is {}, but the threshold {} is {}", info->name, expected, shown, kind),
                   fmt::format("expected {}", expected))
         .label(m.range, "this metric")
         .help(fmt::format("write it like `rollback when {} > {}`", info->name, example));

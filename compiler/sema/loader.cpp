@@ -114,9 +114,12 @@ class Loader {
       auto size = fs::file_size(path, ec);
       if (!ec && size > opts_.maxFileBytes) {
         FileId id = add(real, isStdlib, std::string());
+        // Rounded up, so that a file just over the limit is not reported as its size.
         diags_.report(Code::FileTooLarge, {id, 0, 0},
-                      fmt::format("`{}` is {} MiB; gops reads spec files up to {} MiB", displayPath(real), size >> 20, opts_.maxFileBytes >> 20))
+                      fmt::format("`{}` is {} MiB; gops reads spec files up to {} MiB", displayPath(real), (size + (1u << 20) - 1) >> 20,
+                                  opts_.maxFileBytes >> 20))
             .help("split the spec into several files in one directory");
+        prog_.files[id].syntaxOk = false;
         return id;
       }
       std::ifstream in(path, std::ios::binary);
@@ -207,7 +210,10 @@ class Loader {
                              fmt::format("no such file next to `{}`", fs::path(prog_.sources.file(from).path()).filename().string()));
       std::vector<std::string> siblings;
       for (const auto& e : fs::directory_iterator(full.parent_path(), ec)) {
-        if (e.path().extension() == ".gops") siblings.push_back("./" + e.path().filename().string());
+        // Never suggest that a file import itself.
+        if (e.path().extension() == ".gops" && canonicalPath(e.path()) != prog_.realPaths[from]) {
+          siblings.push_back("./" + e.path().filename().string());
+        }
       }
       std::sort(siblings.begin(), siblings.end());
       if (auto m = closestMatch(path, siblings)) {
@@ -249,7 +255,12 @@ class Loader {
           for (const auto* c : cycle) {
             if (c != imp) b.label(c->range, "imported here");
           }
-          b.help("move what both files need into a third file that both import");
+          if (cycle.size() == 1) {
+            b.help("remove the import: a file needs no import of itself");
+          } else {
+            b.help("remove the import that closes the cycle (the declarations of every file are visible in all the others), "
+                   "or move what the files share into a file that imports none of them");
+          }
         } else if (state[imp->to] == 0) {
           stack.push_back(imp);
           visit(imp->to);
