@@ -32,6 +32,14 @@ struct FmtOptions {
 };
 int runFmt(const GlobalOptions& g, const FmtOptions& o);
 
+struct BuildOptions {
+  std::string path;
+  std::string out;
+  std::vector<std::string> envs;  // empty: every environment
+  std::vector<std::string> emit;  // empty: every backend (terraform)
+};
+int runBuild(const GlobalOptions& g, const BuildOptions& o);
+
 int runExplain(const GlobalOptions& g, const std::string& code, bool list);
 
 }  // namespace gops::driver

@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
   fmtCmd->add_option("paths", fmtOpts.paths, "Files or directories (searched recursively)")->required();
   fmtCmd->add_flag("--check", fmtOpts.check, "Change nothing; list the files that are not formatted and exit 1 if any");
 
+  BuildOptions build;
+  auto* buildCmd = app.add_subcommand("build", "Generate deployment files (Terraform JSON) from a spec");
+  buildCmd->add_option("path", build.path, "A spec file or a directory of .gops files")->required();
+  buildCmd->add_option("-o,--out", build.out, "Output directory")->required();
+  buildCmd->add_option("--env", build.envs, "Only these environments' modules (repeatable); default all");
+  buildCmd->add_option("--emit", build.emit, "Only these outputs (repeatable): terraform")->check(CLI::IsMember({"terraform"}));
+
   std::string code;
   bool listCodes = false;
   auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
@@ -57,6 +64,7 @@ int main(int argc, char** argv) {
   if (*checkCmd) return runCheck(global, check);
   if (*modelCmd) return runModel(global, model);
   if (*fmtCmd) return runFmt(global, fmtOpts);
+  if (*buildCmd) return runBuild(global, build);
   if (*explainCmd) return runExplain(global, code, listCodes);
   return 2;
 }

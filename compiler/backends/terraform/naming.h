@@ -1,0 +1,128 @@
+#pragma once
+/// Names of everything the Terraform backend creates. Every AWS name is derived
+/// from the app, environment and workload names alone, never from anything AWS
+/// assigns, so names and most ARNs are known at compile time; docs/terraform.md
+/// lists them. Other backends (ECS JSON, workflows) use the same functions so the
+/// names agree.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/model.h"
+
+namespace gops::backend::terraform {
+
+/// AWS's length limits that the names below respect.
+inline constexpr std::size_t kLoadBalancerNameMax = 32;  ///< ALBs and target groups
+inline constexpr std::size_t kRoleNameMax = 64;
+inline constexpr std::size_t kBucketNameMax = 63;
+inline constexpr std::size_t kScheduleNameMax = 64;
+
+/// A gops name as it appears inside AWS names: lowercase, `_` replaced by `-`.
+std::string awsName(std::string_view gopsName);
+
+/// 32-bit FNV-1a of `s`: the same on every platform and in every run.
+std::uint32_t stableHash(std::string_view s);
+
+/// `stem + suffix` when that fits in `maxLength`. Otherwise the stem is cut and
+/// `-` plus six hex digits of the full name's hash go between it and the suffix:
+/// the result is exactly `maxLength` long, still starts like the stem and ends
+/// with `suffix`, never has a `-` before the hash doubled, and different full
+/// names give different results (up to a 24-bit hash collision).
+/// Precondition: suffix.size() + 8 <= maxLength.
+std::string boundedName(std::string_view stem, std::string_view suffix, std::size_t maxLength);
+
+/// Escapes text for a Terraform JSON string: `${` and `%{` would start a template
+/// interpolation or directive, so they become `$${` and `%%{`. Everything the
+/// backend copies from the spec (environment values, commands, paths) goes through
+/// this; references the backend writes itself do not.
+std::string templateEscape(std::string_view text);
+
+/// `${expression}`: a Terraform reference inside a JSON string.
+std::string tfRef(std::string_view expression);
+
+struct Ipv4Cidr {
+  std::uint32_t address = 0;  ///< network address, host bits zero
+  int prefix = 0;
+};
+/// "10.30.0.0/16" -> {0x0a1e0000, 16}; nullopt if malformed or host bits are set.
+std::optional<Ipv4Cidr> parseCidr(std::string_view text);
+std::string formatCidr(const Ipv4Cidr& c);
+/// Terraform's cidrsubnet(cidr, newbits, netnum), computed here so the generated
+/// files carry literal CIDRs; nullopt if the prefix would pass /32 or netnum does
+/// not fit in newbits.
+std::optional<std::string> cidrSubnet(std::string_view cidr, int newbits, int netnum);
+
+/// How an environment's VPC is carved into subnets: public subnet i is
+/// cidrsubnet(cidr, newbits, i), private subnet i is cidrsubnet(cidr, newbits,
+/// privateOffset + i). Public subnets take the lower half of the netnums and
+/// private ones the upper half, so adding a zone never moves an existing subnet.
+struct SubnetLayout {
+  int newbits = 4;
+  int privateOffset = 8;
+  std::string publicCidr(const std::string& vpcCidr, int zone) const;
+  std::string privateCidr(const std::string& vpcCidr, int zone) const;
+};
+/// newbits = min(4, 28 - prefix) (subnets are at least /28, AWS's minimum);
+/// privateOffset = 2^(newbits-1). Fails, with a message for the user, when the
+/// VPC is too small for `zones` public and `zones` private subnets.
+std::optional<SubnetLayout> subnetLayout(std::string_view vpcCidr, int zones, std::string* error);
+
+/// The AWS partition a region belongs to: "aws", "aws-cn" or "aws-us-gov".
+std::string partitionOf(std::string_view region);
+
+/// The S3 bucket that holds the Terraform state of `app`'s root modules in `account`
+/// (created by the account's bootstrap module): `<app>-tfstate-<account>`.
+std::string stateBucket(const model::App& app, std::string_view account);
+
+/// Names inside one environment. `<prefix>` is `<app>-<env>` in awsName form.
+class EnvNames {
+ public:
+  EnvNames(const model::App& app, const model::Environment& env);
+
+  const std::string& prefix() const { return prefix_; }
+  const std::string& partition() const { return partition_; }
+  /// ECS cluster and CloudWatch dashboard: `<prefix>`.
+  const std::string& cluster() const { return prefix_; }
+  /// The environment's ALB: `<prefix>`, at most 32 characters.
+  std::string loadBalancer() const;
+  /// `<prefix>-<service>[-blue|-green]`, at most 32 characters; `color` is "", "blue" or "green".
+  std::string targetGroup(std::string_view service, std::string_view color) const;
+  /// ECS service and task definition family: `<prefix>-<workload>`.
+  std::string workload(std::string_view name) const;
+  /// `/gops/<app>/<env>/<workload>` (gops names as written).
+  std::string logGroup(std::string_view name) const;
+  /// `<prefix>-<workload>-<kind>` (kind: execution, task, scheduler), at most 64 characters.
+  std::string role(std::string_view name, std::string_view kind) const;
+  /// Path of the task and execution roles: `/gops/<app>/<env>/tasks/`. Only
+  /// they live there, so `iam:PassRole` on `role/gops/<app>/<env>/tasks/*` is exact.
+  std::string taskRolePath() const;
+  /// Path of the environment's other roles (scheduler, GitHub deploy): `/gops/<app>/<env>/`.
+  std::string rolePath() const;
+  /// `<prefix>-github-deploy`.
+  std::string deployRole() const;
+  /// EventBridge Scheduler schedule of a job: `<prefix>-<job>`, at most 64 characters.
+  std::string schedule(std::string_view job) const;
+  /// CloudWatch alarm `<prefix>-<service>-<what>`.
+  std::string alarm(std::string_view service, std::string_view what) const;
+  /// Cloud Map private DNS namespace: `<env>.<app>.internal` (gops names as written,
+  /// matching the URLs specs write, e.g. `http://orders.${env.name}.shop.internal`).
+  std::string dnsNamespace() const;
+  /// SSM prefix of the deploy ledger: `/gops/<app>/<env>`.
+  std::string ledgerPath() const;
+  /// Key of the environment's state in the state bucket: `<app>/<env>/terraform.tfstate`.
+  std::string stateKey() const;
+
+  // ARNs
+  std::string arn(std::string_view service, std::string_view resource) const;  ///< in the env's region and account
+  std::string roleArn(std::string_view path, std::string_view name) const;
+
+ private:
+  const model::App& app_;
+  const model::Environment& env_;
+  std::string prefix_;
+  std::string partition_;
+};
+
+}  // namespace gops::backend::terraform

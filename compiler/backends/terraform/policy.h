@@ -1,0 +1,34 @@
+#pragma once
+/// IAM policy documents, serialised compactly for `policy` and
+/// `assume_role_policy` arguments. Statements keep the order they are given in;
+/// inside a statement the keys come in IAM's usual order (Sid, Effect, Principal,
+/// Action, Resource, Condition), and a one-element list is written as a string.
+#include <string>
+#include <vector>
+
+namespace gops::backend::terraform {
+
+struct Condition {
+  std::string test;      ///< "StringEquals", "ArnLike", ...
+  std::string variable;  ///< "token.actions.githubusercontent.com:sub"
+  std::vector<std::string> values;
+};
+
+struct Statement {
+  std::string sid;
+  bool deny = false;
+  std::vector<std::string> actions;
+  std::vector<std::string> resources;  ///< empty in trust policies
+  std::vector<Condition> conditions;   ///< grouped by test when written
+  std::string principalKind;           ///< trust policies: "Service", "Federated" or "AWS"
+  std::vector<std::string> principals;
+};
+
+/// {"Version":"2012-10-17","Statement":[...]}.
+std::string policyDocument(const std::vector<Statement>& statements);
+
+/// A trust policy letting `service` ("ecs-tasks.amazonaws.com") assume the role,
+/// only on behalf of `account` (aws:SourceAccount), against the confused deputy.
+std::string serviceTrustPolicy(const std::string& service, const std::string& account);
+
+}  // namespace gops::backend::terraform
