@@ -1,4 +1,5 @@
 #include "driver/commands.h"
+#include "driver/common.h"
 
 #include <unistd.h>
 
@@ -12,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "backends/terraform/terraform.h"
 #include "diagnostics/render.h"
 #include "format/formatter.h"
 #include "model/model_json.h"
@@ -24,59 +24,6 @@
 namespace gops::driver {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-bool useColor(const GlobalOptions& g) {
-  if (g.color == ColorMode::Always) return true;
-  if (g.color == ColorMode::Never) return false;
-  const char* noColor = std::getenv("NO_COLOR");
-  if (noColor && *noColor) return false;
-  return isatty(STDERR_FILENO) != 0;
-}
-
-std::string executablePath(const GlobalOptions& g) {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? g.executable : self.string();
-}
-
-sema::LoadOptions loadOptions(const GlobalOptions& g) {
-  sema::LoadOptions o;
-  o.stdlibDir = sema::findStdlib(executablePath(g), GOPS_SOURCE_STDLIB);
-  return o;
-}
-
-void printHuman(const GlobalOptions& g, const diag::DiagnosticEngine& diags, const SourceManager& sm) {
-  diag::HumanOptions opts{useColor(g)};
-  for (const auto& d : diags.diagnostics()) std::cerr << diag::renderHuman(d, sm, opts) << "\n";
-  std::string summary = diag::summaryLine(diags.errorCount(), diags.warningCount());
-  if (!summary.empty()) {
-    if (diags.hasErrors()) {
-      std::cerr << (opts.color ? "\x1b[1;31merror\x1b[0m\x1b[1m" : "error") << ": found " << summary << (opts.color ? "\x1b[0m" : "") << "\n";
-    } else {
-      std::cerr << (opts.color ? "\x1b[1;33mwarning\x1b[0m\x1b[1m" : "warning") << ": found " << summary << (opts.color ? "\x1b[0m" : "") << "\n";
-    }
-  }
-}
-
-int ioFailure(const std::vector<std::string>& errors) {
-  for (const auto& e : errors) std::cerr << "gops: error: " << e << "\n";
-  return 2;
-}
-
-/// Usage error for an `--env` the spec does not declare; returns the exit code.
-int unknownEnvironment(const model::AppModel& app, const std::string& name) {
-  std::vector<std::string> names;
-  for (const auto& e : app.environments) names.push_back(e.name);
-  std::cerr << fmt::format("gops: error: no environment named `{}`", name);
-  if (auto m = closestMatch(name, names)) std::cerr << fmt::format("; did you mean `{}`?", *m);
-  std::cerr << "\n";
-  if (!names.empty()) std::cerr << fmt::format("  the environments are {}\n", joinQuoted(names, " and "));
-  return 2;
-}
-
-}  // namespace
 
 int runCheck(const GlobalOptions& g, const CheckOptions& o) {
   diag::DiagnosticEngine diags;
@@ -96,19 +43,12 @@ int runCheck(const GlobalOptions& g, const CheckOptions& o) {
 }
 
 int runModel(const GlobalOptions& g, const ModelOptions& o) {
-  diag::DiagnosticEngine diags;
-  sema::Program prog = sema::loadProgram({o.path}, loadOptions(g), diags);
-  if (!prog.ioErrors.empty()) return ioFailure(prog.ioErrors);
-  sema::Analysis a = sema::analyze(prog, diags);
-  diags.sort();
-  if (diags.hasErrors()) {
-    printHuman(g, diags, prog.sources);
-    return 1;
-  }
-  if (diags.warningCount()) printHuman(g, diags, prog.sources);
-  const model::Environment* env = a.model.environment(o.env);
-  if (!env) return unknownEnvironment(a.model, o.env);
-  std::cout << (o.format == "json" ? model::environmentJson(a.model, *env) : model::environmentText(a.model, *env));
+  int status = 0;
+  auto c = loadChecked(g, o.path, status);
+  if (!c) return status;
+  const model::Environment* env = c->analysis.model.environment(o.env);
+  if (!env) return unknownEnvironment(c->analysis.model, o.env);
+  std::cout << (o.format == "json" ? model::environmentJson(c->analysis.model, *env) : model::environmentText(c->analysis.model, *env));
   return 0;
 }
 
@@ -196,104 +136,6 @@ int runFmt(const GlobalOptions& g, const FmtOptions& o) {
   diags.sort();
   if (!diags.diagnostics().empty()) printHuman(g, diags, sm);
   return status;
-}
-
-namespace {
-
-/// How generated files name the spec: relative to the current directory when it
-/// lies below it, else to the enclosing git checkout, so the files do not change
-/// with where the checkout lives.
-std::string specLabel(const std::string& file) {
-  std::error_code ec;
-  fs::path p = fs::absolute(file, ec).lexically_normal();
-  if (ec) return file;
-  auto below = [&](const fs::path& dir) -> std::optional<std::string> {
-    fs::path rel = p.lexically_relative(dir);
-    if (rel.empty() || *rel.begin() == "..") return std::nullopt;
-    return rel.generic_string();
-  };
-  if (auto r = below(fs::current_path(ec))) return *r;
-  for (fs::path dir = p.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-    if (fs::exists(dir / ".git", ec)) return *below(dir);
-  }
-  return p.generic_string();
-}
-
-/// Writes `contents` to `path` unless it already holds exactly that (so
-/// timestamps only move on change); through a temporary file and a rename.
-bool writeIfChanged(const fs::path& path, const std::string& contents, std::string& error) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream old;
-    old << in.rdbuf();
-    if (in && old.str() == contents) return true;
-  }
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    error = fmt::format("`{}`: cannot create the directory: {}", path.parent_path().string(), ec.message());
-    return false;
-  }
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream w(tmp, std::ios::binary | std::ios::trunc);
-    w << contents;
-    if (!w.flush()) {
-      error = fmt::format("`{}`: cannot write the file", tmp.string());
-      return false;
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    error = fmt::format("`{}`: cannot write the file: {}", path.string(), ec.message());
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-int runBuild(const GlobalOptions& g, const BuildOptions& o) {
-  diag::DiagnosticEngine diags;
-  sema::Program prog = sema::loadProgram({o.path}, loadOptions(g), diags);
-  if (!prog.ioErrors.empty()) return ioFailure(prog.ioErrors);
-  sema::Analysis a = sema::analyze(prog, diags);
-  diags.sort();
-  if (diags.hasErrors()) {
-    printHuman(g, diags, prog.sources);
-    return 1;
-  }
-  if (diags.warningCount()) printHuman(g, diags, prog.sources);
-  for (const auto& e : o.envs) {
-    if (!a.model.environment(e)) return unknownEnvironment(a.model, e);
-  }
-
-  std::vector<backend::terraform::File> files;
-  bool all = o.emit.empty();
-  if (all || std::find(o.emit.begin(), o.emit.end(), "terraform") != o.emit.end()) {
-    backend::terraform::Options to;
-    to.environments = o.envs;
-    to.specLabel = specLabel(a.model.app.sourceFile);
-    backend::terraform::Output tf;
-    try {
-      tf = backend::terraform::generate(a.model, to);
-    } catch (const std::exception& e) {
-      std::cerr << "gops: internal error: " << e.what() << "\n";
-      return 2;
-    }
-    if (!tf.errors.empty()) {
-      for (const auto& e : tf.errors) std::cerr << "gops: error: " << e << "\n";
-      return 1;
-    }
-    for (auto& f : tf.files) files.push_back(std::move(f));
-  }
-
-  for (const auto& f : files) {
-    std::string error;
-    if (!writeIfChanged(fs::path(o.out) / f.path, f.contents, error)) return ioFailure({error});
-  }
-  return 0;
 }
 
 int runExplain(const GlobalOptions&, const std::string& code, bool list) {

@@ -36,7 +36,8 @@ struct BuildOptions {
   std::string path;
   std::string out;
   std::vector<std::string> envs;  // empty: every environment
-  std::vector<std::string> emit;  // empty: every backend (terraform)
+  std::vector<std::string> emit;  // empty: every backend
+  bool check = false;             // compare with OUT instead of writing
 };
 int runBuild(const GlobalOptions& g, const BuildOptions& o);
 

@@ -2,7 +2,9 @@
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include "driver/backends.h"
 #include "driver/commands.h"
 
 int main(int argc, char** argv) {
@@ -35,11 +37,19 @@ int main(int argc, char** argv) {
   fmtCmd->add_flag("--check", fmtOpts.check, "Change nothing; list the files that are not formatted and exit 1 if any");
 
   BuildOptions build;
-  auto* buildCmd = app.add_subcommand("build", "Generate deployment files (Terraform JSON) from a spec");
+  std::vector<std::string> emitNames;
+  std::string emitHelp = "Only these outputs (comma-separated or repeated):";
+  for (const auto& b : backends()) {
+    emitNames.emplace_back(b.name);
+    emitHelp += fmt::format("\n  {:<10} {}", b.name, b.description);
+  }
+  auto* buildCmd = app.add_subcommand("build", "Generate the deployment files (Terraform, ECS, workflows, plan) from a spec");
   buildCmd->add_option("path", build.path, "A spec file or a directory of .gops files")->required();
   buildCmd->add_option("-o,--out", build.out, "Output directory")->required();
-  buildCmd->add_option("--env", build.envs, "Only these environments' modules (repeatable); default all");
-  buildCmd->add_option("--emit", build.emit, "Only these outputs (repeatable): terraform")->check(CLI::IsMember({"terraform"}));
+  buildCmd->add_option("--env", build.envs, "Only these environments' files (repeatable); default all")->delimiter(',');
+  buildCmd->add_option("--emit", build.emit, emitHelp)->delimiter(',')->check(CLI::IsMember(emitNames));
+  buildCmd->add_flag("--check", build.check,
+                     "Write nothing; list every generated file that is missing, stale or extra in OUT and exit 1 if any");
 
   std::string code;
   bool listCodes = false;

@@ -194,7 +194,10 @@ TEST_CASE("generate writes every module, deterministically", "[terraform]") {
   for (const auto& f : a.files) paths.push_back(f.path);
   CHECK(paths == std::vector<std::string>{"bootstrap/111111111111/terraform/main.tf.json",
                                           "bootstrap/222222222222/terraform/main.tf.json", "dev/terraform/main.tf.json",
-                                          "github/terraform/main.tf.json", "global/terraform/main.tf.json"});
+                                          "global/terraform/main.tf.json"});
+  Output gh = generateGithub(app);
+  REQUIRE(gh.files.size() == 1);
+  CHECK(gh.files[0].path == "github/terraform/main.tf.json");
   REQUIRE(a.files.size() == b.files.size());
   for (std::size_t i = 0; i < a.files.size(); ++i) CHECK(a.files[i].contents == b.files[i].contents);
   const std::string& dev = a.files[2].contents;
@@ -205,7 +208,7 @@ TEST_CASE("generate writes every module, deterministically", "[terraform]") {
 
   Options only;
   only.environments = {"nope"};
-  CHECK(generate(app, only).files.size() == 4);  // app-wide modules only
+  CHECK(generate(app, only).files.size() == 3);  // app-wide modules only
 }
 
 TEST_CASE("generate reports what cannot be built", "[terraform]") {
