@@ -230,7 +230,7 @@ class Checker {
         case ast::StmtKind::Attr: {
           const AttrSpec* spec = schema.attr(s.name);
           if (!spec) {
-            unknownName(s, schema, owner, false);
+            unknownName(s, schema, owner, false, unitKind);
             break;
           }
           if (!applies(*spec, unitKind, s)) break;
@@ -246,7 +246,7 @@ class Checker {
         case ast::StmtKind::Block: {
           const BlockSpec* spec = schema.block(s.name);
           if (!spec) {
-            unknownName(s, schema, owner, true);
+            unknownName(s, schema, owner, true, unitKind);
             break;
           }
           if (spec->serviceOnly && unitKind == ast::DeclKind::Job) {
@@ -264,7 +264,11 @@ class Checker {
           auto& fields = v.fields[s.name];
           for (const auto& f : s.body) {
             if (f.kind != ast::StmtKind::Attr) {
-              diags_.report(Code::StatementNotAllowed, f.nameRange, fmt::format("`{}` holds only `name = value` lines", s.name), "not allowed here");
+              diags_.report(Code::StatementNotAllowed, f.kind == ast::StmtKind::Override ? f.opRange : f.nameRange,
+                            fmt::format("`{}` holds only `name = value` lines", s.name), "not allowed here")
+                  .help(f.kind == ast::StmtKind::Override
+                            ? fmt::format("to change `{}` in one environment, write `in {} {{ {} {{ ... }} }}` in the body around it", s.name, f.name, s.name)
+                            : fmt::format("write each setting of `{}` on its own line as `NAME = value`", s.name));
               continue;
             }
             if (!spec->map) {
@@ -350,7 +354,7 @@ class Checker {
     return true;
   }
 
-  void unknownName(const ast::Stmt& s, const Schema& schema, const std::string& owner, bool isBlock) {
+  void unknownName(const ast::Stmt& s, const Schema& schema, const std::string& owner, bool isBlock, ast::DeclKind unitKind) {
     if (!isBlock && schema.block(s.name)) {
       diags_.report(Code::TypeMismatch, s.nameRange, fmt::format("`{}` is a block, not an attribute", s.name), "a block")
           .help(fmt::format("write `{} {{ ... }}`", s.name));
@@ -361,7 +365,16 @@ class Checker {
           .help(fmt::format("write `{} = ...` with {}, like `{}`", s.name, describe(schema.attr(s.name)->type), example(schema.attr(s.name)->type)));
       return;
     }
-    std::vector<std::string> names = schema.names();
+    // Only what this body takes: a service is not offered `schedule`, a job not `port`.
+    std::vector<std::string> names;
+    for (const auto& a : schema.attrs) {
+      if ((a.serviceOnly && unitKind == ast::DeclKind::Job) || (a.jobOnly && unitKind == ast::DeclKind::Service)) continue;
+      names.emplace_back(a.name);
+    }
+    for (const auto& bl : schema.blocks) {
+      if (bl.serviceOnly && unitKind == ast::DeclKind::Job) continue;
+      names.emplace_back(bl.name);
+    }
     auto b = diags_.report(isBlock ? Code::UnknownBlock : Code::UnknownAttribute, s.nameRange,
                            fmt::format("unknown {} `{}` in {}", isBlock ? "block" : "attribute", s.name, owner),
                            isBlock ? "unknown block" : "unknown attribute");
@@ -879,7 +892,14 @@ class Checker {
         s.port.reset();
       }
     }
-    if (auto v = evalAttr(m, "expose", Ty::Expose, ctx)) s.expose = v->expose;
+    if (auto v = evalAttr(m, "expose", Ty::Expose, ctx)) {
+      s.expose = v->expose;
+      // Where each hostname is written, for reporting two services that claim one.
+      const ast::Value& ev = attr(m, "expose")->value();
+      for (std::size_t i = 0; i < s.expose.hosts.size() && i < ev.args.size(); ++i) {
+        hostRanges_.emplace(std::pair{d.name, s.expose.hosts[i]}, ev.args[i].value.front().range);
+      }
+    }
     if (s.expose.kind != model::Expose::Kind::None && !s.port && !attr(m, "port")) {
       diags_.report(Code::MissingAttribute, attr(m, "expose")->value().range,
                     fmt::format("service `{}` is {} but has no `port`", d.name, s.expose.kind == model::Expose::Kind::Public ? "public" : "internal"),
@@ -910,6 +930,8 @@ class Checker {
                                            fmtNum(h.intervalSeconds)),
                                "not shorter than the interval");
         if (i) b.label(i->value().range, "interval set here");
+        else b.note("the interval is the default, 30s");
+        if (!t) b.note("the timeout is the default, 5s");
         b.help("a check must finish before the next one starts: lower the timeout or raise the interval");
       }
       if (h.intervalSeconds < 5 || h.intervalSeconds > 300) {
@@ -939,7 +961,7 @@ class Checker {
       if (auto v = evalField(m, "autoscale", "requests", Ty::Int, ctx)) a.requestsPerTarget = static_cast<int>(v->n);
       const ast::Stmt* minS = fieldOf(m, "autoscale", "min");
       const ast::Stmt* maxS = fieldOf(m, "autoscale", "max");
-      if (!a.cpuPercent && !a.memoryPercent && !a.requestsPerTarget) {
+      if (!fieldOf(m, "autoscale", "cpu") && !fieldOf(m, "autoscale", "memory") && !fieldOf(m, "autoscale", "requests")) {
         diags_.report(Code::MissingAttribute, m.blocks.at("autoscale")->nameRange, "`autoscale` has no target to track", "no target")
             .help("add `cpu = 60%` (or `memory = 70%`, or `requests = 1000` for a public service)");
       }
@@ -987,6 +1009,7 @@ class Checker {
           continue;
         }
         s.dependsOn.push_back(dep);
+        depRanges_.emplace(std::pair{d.name, dep}, range);
       }
       std::sort(s.dependsOn.begin(), s.dependsOn.end());
       s.dependsOn.erase(std::unique(s.dependsOn.begin(), s.dependsOn.end()), s.dependsOn.end());
@@ -1007,7 +1030,16 @@ class Checker {
           for (const auto& c : s.rollout.rollback) {
             const MetricInfo* info = findMetric(c.metric);
             if (info && info->needsLoadBalancer) {
-              diags_.report(Code::TrafficShiftNeedsAlb, rs->value().range,
+              SourceRange where = rs->value().range;
+              if (rs->value().kind == ast::ValueKind::Object) {
+                for (const auto& st : rs->value().body) {
+                  if (st.kind == ast::StmtKind::Rollback && !st.values.empty() && st.values[0].text == c.metric) {
+                    where = st.values[0].range;
+                    break;
+                  }
+                }
+              }
+              diags_.report(Code::TrafficShiftNeedsAlb, where,
                             fmt::format("`{}` is measured at the load balancer, but service `{}` is not public", c.metric, d.name),
                             "metric needs a load balancer")
                   .help("roll back on `cpu`, `memory` or an `alarm(...)` instead");
@@ -1089,9 +1121,14 @@ class Checker {
           std::string chainText;
           for (auto p = pos; p != stack.end(); ++p) chainText += *p + " -> ";
           chainText += dep;
-          diags_.report(Code::DependencyCycle, workloads_.at(n)->nameRange, fmt::format("services depend on each other in a cycle: {}", chainText),
-                        "part of the cycle")
-              .help("remove one `depends_on` so the services can be deployed in some order");
+          auto edge = [&](const std::string& from, const std::string& to) {
+            auto it = depRanges_.find({from, to});
+            return it != depRanges_.end() ? it->second : workloads_.at(from)->nameRange;
+          };
+          auto b = diags_.report(Code::DependencyCycle, edge(n, dep), fmt::format("services depend on each other in a cycle: {}", chainText),
+                                 fmt::format("`{}` depends on `{}`, closing the cycle", n, dep));
+          for (auto p = pos; p + 1 != stack.end(); ++p) b.label(edge(*p, *(p + 1)), fmt::format("`{}` depends on `{}`", *p, *(p + 1)));
+          b.help("remove one `depends_on` so the services can be deployed in some order");
         } else if (state[dep] == 0) {
           visit(dep);
         }
@@ -1113,9 +1150,13 @@ class Checker {
       if (envs.size() < out_.model.environments.size()) {
         where = fmt::format(" in environment{} {}", envs.size() == 1 ? "" : "s", joinQuoted(envs, " and "));
       }
-      diags_.report(Code::DuplicateHostname, workloads_.at(second)->nameRange,
+      auto hostRange = [&](const std::string& service) {
+        auto it = hostRanges_.find({service, host});
+        return it != hostRanges_.end() ? it->second : workloads_.at(service)->nameRange;
+      };
+      diags_.report(Code::DuplicateHostname, hostRange(second),
                     fmt::format("services `{}` and `{}` both claim `{}`{}", first, second, host, where), fmt::format("`{}` claims `{}`", second, host))
-          .label(workloads_.at(first)->nameRange, fmt::format("`{}` claims it too", first))
+          .label(hostRange(first), fmt::format("`{}` claims it too", first))
           .help("every hostname routes to one service; give each its own");
     }
   }
@@ -1307,6 +1348,8 @@ class Checker {
   std::map<std::string, BodyView> envViews_;
   std::map<const ast::Decl*, BodyView> unitViews_;
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<std::string>> hostClashes_;
+  std::map<std::pair<std::string, std::string>, SourceRange> hostRanges_;  ///< (service, host) -> where the host is written
+  std::map<std::pair<std::string, std::string>, SourceRange> depRanges_;   ///< (service, dependency) -> where `depends_on` names it
   Evaluator eval_;
 };
 

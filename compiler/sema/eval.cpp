@@ -172,12 +172,15 @@ std::optional<std::string> Evaluator::interpolate(const ast::Value& v, const Eva
     if (!known) {
       ok = false;
       std::string root = path.substr(0, path.find('.'));
-      auto b = diags_.report(Code::UnknownInterpolation, p.range, fmt::format("unknown name `{}` in string interpolation", path),
-                             "unknown name");
-      if (root == "env" && !ctx.envAllowed) {
-        b.note("`env` is not available here: this value is the same for every environment");
-      } else if (root == "service" && !ctx.workloadAllowed) {
-        b.note("`service` is available only inside a service, job or template");
+      bool unavailable = (root == "env" && !ctx.envAllowed) || (root == "service" && !ctx.workloadAllowed);
+      auto b = diags_.report(Code::UnknownInterpolation, p.range,
+                             unavailable ? fmt::format("`{}` cannot be used in string interpolation here", path)
+                                         : fmt::format("unknown name `{}` in string interpolation", path),
+                             unavailable ? "not available here" : "unknown name");
+      if (unavailable) {
+        b.note(root == "env" ? "`env` is not available here: this value is the same for every environment"
+                             : "`service` is available only inside a service, job or template");
+        b.help(fmt::format("write the value itself, or use one of {}", joinQuoted(valid)));
       } else if (auto m = closestMatch(path, valid)) {
         b.help(fmt::format("did you mean `{}`?", *m));
         b.fix(fmt::format("replace with `${{{}}}`", *m), p.range, "${" + *m + "}");
@@ -346,7 +349,7 @@ Val Evaluator::size(const ast::Value& v, std::string_view attr) {
   double mib = *n * factor;
   if (mib != std::floor(mib)) {
     diags_.report(Code::InvalidUnit, v.range, fmt::format("`{}{}{}` is not a whole number of MiB", v.text, v.unitSpaced ? " " : "", v.unit), "fractional size")
-        .help("write the size in MiB");
+        .help(fmt::format("write a whole number of MiB, like `{} MiB`", fmtNumber(std::round(mib))));
     return r;
   }
   r.n = mib;
@@ -477,6 +480,8 @@ bool Evaluator::callArgs(const ast::Value& v, std::size_t positionalMin, std::si
     } else if (std::find(named.begin(), named.end(), a.name) == named.end()) {
       auto b = diags_.report(Code::BadArguments, a.nameRange, fmt::format("`{}` has no argument `{}`", v.text, a.name), "unknown argument");
       if (auto m = closestMatch(a.name, named)) b.help(fmt::format("did you mean `{}`?", *m));
+      else if (named.empty()) b.help(fmt::format("`{}` takes no named arguments", v.text));
+      else b.help(fmt::format("the named argument{} of `{}` {} {}", named.size() == 1 ? "" : "s", v.text, named.size() == 1 ? "is" : "are", joinQuoted(named, " and ")));
       ok = false;
     }
   }
@@ -516,7 +521,13 @@ void unknownValue(diag::DiagnosticEngine& diags, const ast::Value& v, std::strin
     b.help(fmt::format("did you mean `{}`?", *m));
     b.fix(fmt::format("replace with `{}`", *m), v.kind == ast::ValueKind::Call || v.kind == ast::ValueKind::Object ? v.nameRange : v.range, *m);
   } else {
-    b.help(fmt::format("`{}` is one of {}", attr, joinQuoted(choices)));
+    std::vector<std::string> written;
+    for (const auto& c : choices) {
+      const ValueDoc* doc = findValueDoc(c);
+      bool call = doc && doc->signature.find('(') != std::string_view::npos;  // strategies stay bare names
+      written.push_back(call ? std::string(doc->signature) : c);
+    }
+    b.help(fmt::format("write {}", joinQuoted(written)));
   }
 }
 }  // namespace
@@ -617,7 +628,9 @@ Val Evaluator::secret(const ast::Value& v, const EvalContext& ctx, std::string_v
     Val name = string(*positionalArg(v, 0), ctx, attr);
     if (!name.ok) return r;
     if (name.s.empty()) {
-      diags_.report(Code::BadArguments, positionalArg(v, 0)->range, "the secret's name is empty", "empty name");
+      diags_.report(Code::BadArguments, positionalArg(v, 0)->range, "the secret's name is empty", "empty name")
+          .help(sm ? "write the secret's name or ARN, like `secretsmanager(\"shop/database\")`"
+                   : "write the parameter's name, like `ssm(\"/shop/${env.name}/database-url\")`");
       return r;
     }
     r.secret.kind = sm ? model::Secret::Kind::SecretsManager : model::Secret::Kind::Ssm;
@@ -997,7 +1010,7 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
           break;
         }
         if (auto prev = seen.find(s.name); prev != seen.end()) {
-          diags_.report(Code::DuplicateAttribute, s.nameRange, fmt::format("`{}` is set twice", s.name), "set again here")
+          diags_.report(Code::DuplicateAttribute, s.nameRange, fmt::format("`{}` is set twice in `{}`", s.name, v.text), "set again here")
               .label(prev->second->nameRange, "first set here")
               .help("remove one of them");
           ok = false;
@@ -1106,7 +1119,9 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
         break;
       }
       case ast::StmtKind::Block:
-        diags_.report(Code::UnknownBlock, s.nameRange, fmt::format("`{}` has no block `{}`", v.text, s.name), "unknown block");
+        diags_.report(Code::UnknownBlock, s.nameRange, fmt::format("`{}` has no block `{}`", v.text, s.name), "unknown block")
+            .help(schema.attrs.empty() ? fmt::format("a {} rollout is made of `step` and `rollback when` lines", v.text)
+                                       : fmt::format("a {} rollout takes {} and `rollback when` lines", v.text, joinQuoted(schema.names(), ", ")));
         ok = false;
         break;
       case ast::StmtKind::Override:
