@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "backends/common/output.h"
+#include "backends/ecs/ecs.h"
 #include "backends/terraform/terraform.h"
 #include "driver/backends.h"
 #include "driver/commands.h"
@@ -24,6 +25,7 @@ const std::vector<Backend>& backends() {
   static const std::vector<Backend> table = {
       {"terraform", "Terraform root modules: bootstrap per account, global (ECR), one per environment", &backend::terraform::generate},
       {"github", "the Terraform module for the GitHub repository's environments", &backend::terraform::generateGithub},
+      {"ecs", "ECS task and service definitions per environment (RegisterTaskDefinition, CreateService input)", &backend::ecs::generate},
   };
   return table;
 }
