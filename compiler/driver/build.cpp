@@ -13,6 +13,7 @@
 #include "backends/common/output.h"
 #include "backends/ecs/ecs.h"
 #include "backends/terraform/terraform.h"
+#include "backends/workflows/workflows.h"
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
@@ -25,6 +26,7 @@ const std::vector<Backend>& backends() {
   static const std::vector<Backend> table = {
       {"terraform", "Terraform root modules: bootstrap per account, global (ECR), one per environment", &backend::terraform::generate},
       {"github", "the Terraform module for the GitHub repository's environments", &backend::terraform::generateGithub},
+      {"workflows", "GitHub Actions workflows: CI, image builds, deploys, infrastructure, drift, rollback", &backend::workflows::generate},
       {"ecs", "ECS task and service definitions per environment (RegisterTaskDefinition, CreateService input)", &backend::ecs::generate},
   };
   return table;
