@@ -12,6 +12,7 @@
 
 #include "backends/common/output.h"
 #include "backends/ecs/ecs.h"
+#include "backends/plan/plan.h"
 #include "backends/terraform/terraform.h"
 #include "backends/workflows/workflows.h"
 #include "driver/backends.h"
@@ -26,8 +27,9 @@ const std::vector<Backend>& backends() {
   static const std::vector<Backend> table = {
       {"terraform", "Terraform root modules: bootstrap per account, global (ECR), one per environment", &backend::terraform::generate},
       {"github", "the Terraform module for the GitHub repository's environments", &backend::terraform::generateGithub},
-      {"workflows", "GitHub Actions workflows: CI, image builds, deploys, infrastructure, drift, rollback", &backend::workflows::generate},
       {"ecs", "ECS task and service definitions per environment (RegisterTaskDefinition, CreateService input)", &backend::ecs::generate},
+      {"workflows", "GitHub Actions workflows: CI, image builds, deploys, infrastructure, drift, rollback", &backend::workflows::generate},
+      {"plan", "the deployment plan of each environment, what `gops apply` executes", &backend::plan::generate},
   };
   return table;
 }
@@ -116,7 +118,7 @@ std::vector<std::string> generatedFilesOnDisk(const fs::path& out) {
     }
     std::string ext = it->path().extension().string();
     if (ext != ".json" && ext != ".yml" && ext != ".yaml") continue;
-    auto head = readFile(it->path(), 64 * 1024);
+    auto head = readFile(it->path(), backend::kMarkerWindow);
     if (head && backend::isGenerated(*head)) found.push_back(it->path().lexically_relative(out).generic_string());
   }
   std::sort(found.begin(), found.end());

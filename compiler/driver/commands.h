@@ -41,6 +41,12 @@ struct BuildOptions {
 };
 int runBuild(const GlobalOptions& g, const BuildOptions& o);
 
+struct GraphOptions {
+  std::string path;
+  std::string format = "mermaid";  // mermaid | dot
+};
+int runGraph(const GlobalOptions& g, const GraphOptions& o);
+
 int runExplain(const GlobalOptions& g, const std::string& code, bool list);
 
 }  // namespace gops::driver

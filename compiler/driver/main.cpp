@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
   buildCmd->add_flag("--check", build.check,
                      "Write nothing; list every generated file that is missing, stale or extra in OUT and exit 1 if any");
 
+  GraphOptions graph;
+  auto* graphCmd = app.add_subcommand("graph", "Draw the environments, promotions and services (Mermaid or Graphviz DOT)");
+  graphCmd->add_option("path", graph.path, "A spec file or a directory of .gops files")->required();
+  graphCmd->add_option("--format", graph.format, "mermaid (GitHub renders it in Markdown) or dot")
+      ->check(CLI::IsMember({"mermaid", "dot"}));
+
   std::string code;
   bool listCodes = false;
   auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
@@ -75,6 +81,7 @@ int main(int argc, char** argv) {
   if (*modelCmd) return runModel(global, model);
   if (*fmtCmd) return runFmt(global, fmtOpts);
   if (*buildCmd) return runBuild(global, build);
+  if (*graphCmd) return runGraph(global, graph);
   if (*explainCmd) return runExplain(global, code, listCodes);
   return 2;
 }

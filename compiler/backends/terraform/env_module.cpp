@@ -25,7 +25,7 @@ using model::Workload;
 
 /// ALB listener rules accept at most five condition values, so a service with more
 /// hosts gets one rule per five.
-constexpr std::size_t kHostsPerRule = 5;
+constexpr std::size_t kHostsPerRule = kHostsPerListenerRule;
 /// Listener rule priorities are spread by hash over 1..kRulePriorities, so adding
 /// or removing a service leaves the other rules' priorities alone.
 constexpr std::uint32_t kRulePriorities = 49000;
@@ -505,36 +505,43 @@ class EnvWriter {
     }
 
     bool rolling = s.rollout.kind == model::Rollout::Kind::Rolling;
+    // A service whose rollout shifts traffic uses the EXTERNAL deployment controller:
+    // each deploy runs its version as a task set behind the idle target group and
+    // gops moves the listener weights (docs/plan.md). Its task definition, network,
+    // load balancer and registry then belong to the task sets, not to the service.
+    bool taskSets = hasBlueGreen(s);
     m_.resource("aws_ecs_service", name, [&](Body& b) {
       b.str("cluster", tfRef("aws_ecs_cluster.main.arn"));
       if (isPublic(s)) b.strings("depends_on", {fmt::format("aws_lb_listener_rule.{}", name)});
-      b.object("deployment_circuit_breaker").flag("enable", true).flag("rollback", true).end();
-      b.object("deployment_controller").str("type", "ECS").end();
+      if (!taskSets) b.object("deployment_circuit_breaker").flag("enable", true).flag("rollback", true).end();
+      b.object("deployment_controller").str("type", taskSets ? "EXTERNAL" : "ECS").end();
       b.num("deployment_maximum_percent", rolling ? s.rollout.maxPercent : 200);
       b.num("deployment_minimum_healthy_percent", rolling ? s.rollout.minHealthyPercent : 100);
       b.num("desired_count", s.replicas);
       b.flag("enable_ecs_managed_tags", true);
       if (isPublic(s)) b.num("health_check_grace_period_seconds", s.health.value_or(model::Health{}).gracePeriodSeconds);
-      b.str("launch_type", "FARGATE");
-      // Deploys register task definitions and the autoscaler sets the count;
-      // Terraform leaves both alone after creating the service.
-      b.object("lifecycle");
-      b.strings("ignore_changes", s.autoscale ? std::vector<std::string>{"desired_count", "task_definition"}
-                                              : std::vector<std::string>{"task_definition"});
-      b.end();
-      if (isPublic(s)) {
+      if (!taskSets) b.str("launch_type", "FARGATE");
+      // Deploys register task definitions (or create task sets) and the autoscaler
+      // sets the count; Terraform leaves both alone after creating the service.
+      std::vector<std::string> ignored;
+      if (s.autoscale) ignored.emplace_back("desired_count");
+      if (!taskSets) ignored.emplace_back("task_definition");
+      if (!ignored.empty()) b.object("lifecycle").strings("ignore_changes", ignored).end();
+      if (isPublic(s) && !taskSets) {
         b.object("load_balancer").str("container_name", name).num("container_port", *s.port);
         b.str("target_group_arn", tfRef(fmt::format("aws_lb_target_group.{}.arn", primaryTg(s)))).end();
       }
       b.str("name", n_.workload(name));
-      b.object("network_configuration").flag("assign_public_ip", false);
-      b.strings("security_groups", {tfRef(fmt::format("aws_security_group.{}.id", name)), tfRef("aws_security_group.services.id")});
-      b.strings("subnets", subnetRefs("private")).end();
+      if (!taskSets) {
+        b.object("network_configuration").flag("assign_public_ip", false);
+        b.strings("security_groups", {tfRef(fmt::format("aws_security_group.{}.id", name)), tfRef("aws_security_group.services.id")});
+        b.strings("subnets", subnetRefs("private")).end();
+      }
       b.str("propagate_tags", "SERVICE");
-      if (isInternal(s)) {
+      if (isInternal(s) && !taskSets) {
         b.object("service_registries").str("registry_arn", tfRef(fmt::format("aws_service_discovery_service.{}.arn", name))).end();
       }
-      b.str("task_definition", tfRef(fmt::format("aws_ecs_task_definition.{}.arn", name)));
+      if (!taskSets) b.str("task_definition", tfRef(fmt::format("aws_ecs_task_definition.{}.arn", name)));
     });
     if (s.autoscale) autoscaling(s);
     alarms(s);
@@ -660,7 +667,7 @@ class EnvWriter {
     for (const auto& c : s.rollout.rollback) {
       if (c.metric == "alarm") continue;  // an existing alarm: deploys watch it by name
       int nth = ++seen[c.metric];
-      std::string what = awsName(c.metric) + (nth > 1 ? fmt::format("-{}", nth) : "");
+      std::string what = rollbackAlarmSuffix(c.metric, nth);
       std::string label = fmt::format("{}_rollback_{}{}", name, c.metric, nth > 1 ? fmt::format("_{}", nth) : "");
       bool alb = c.metric == "http_5xx_rate" || c.metric == "http_4xx_rate" || c.metric == "unhealthy_targets" ||
                  (c.metric.size() > 8 && c.metric.compare(c.metric.size() - 8, 8, "_latency") == 0);
@@ -681,7 +688,7 @@ class EnvWriter {
         b.str("alarm_description", fmt::format("Rolls back deploys of {}: {} {} {} {} for {} s", name, c.metric,
                                                model::toString(c.op), JsonWriter::number(c.threshold), c.unit,
                                                JsonWriter::number(c.forSeconds)));
-        b.str("alarm_name", n_.alarm(name, "rollback-" + what));
+        b.str("alarm_name", n_.alarm(name, what));
         b.str("comparison_operator", comparisonOperator(c.op));
         b.num("datapoints_to_alarm", periods);
         if (ecs) {
@@ -817,6 +824,15 @@ class EnvWriter {
     st.push_back({"EcsCluster", false, {"ecs:DescribeClusters"}, {cluster}, {}, {}, {}});
     st.push_back({"EcsServices", false, {"ecs:DescribeServices", "ecs:UpdateService"},
                   {n_.arn("ecs", fmt::format("service/{}/*", n_.cluster()))}, {}, {}, {}});
+    bool anyTaskSets = std::any_of(env_.services.begin(), env_.services.end(), [&](const Service& s) { return hasBlueGreen(s); });
+    if (anyTaskSets) {
+      // Traffic-shifting deploys run each version as a task set (EXTERNAL controller).
+      st.push_back({"EcsTaskSets", false,
+                    {"ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:DescribeTaskSets", "ecs:UpdateServicePrimaryTaskSet",
+                     "ecs:UpdateTaskSet"},
+                    {n_.arn("ecs", fmt::format("service/{}/*", n_.cluster())), n_.arn("ecs", fmt::format("task-set/{}/*", n_.cluster()))},
+                    {}, {}, {}});
+    }
     st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {n_.arn("ecs", fmt::format("task/{}/*", n_.cluster()))}, {}, {}, {}});
     st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
     // RegisterTaskDefinition and DescribeTaskDefinition have no resource-level
@@ -973,6 +989,11 @@ class EnvWriter {
         }
         m_.output(s.name + "_listener_rule_arn", fmt::format("aws_lb_listener_rule.{}.arn", s.name),
                   fmt::format("Listener rule routing {}'s hosts", s.name));
+        // More than kHostsPerRule hosts take more rules; deploys shift all of them.
+        for (std::size_t k = 1; k < priorities_.at(s.name).size(); ++k) {
+          m_.output(fmt::format("{}_listener_rule_{}_arn", s.name, k + 1), fmt::format("aws_lb_listener_rule.{}_{}.arn", s.name, k + 1),
+                    fmt::format("Listener rule {} routing {}'s hosts", k + 1, s.name));
+        }
       }
       if (isInternal(s)) {
         m_.output(s.name + "_discovery_service_arn", fmt::format("aws_service_discovery_service.{}.arn", s.name),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -145,6 +146,23 @@ std::string EnvNames::schedule(std::string_view job) const { return boundedName(
 
 std::string EnvNames::alarm(std::string_view service, std::string_view what) const {
   return fmt::format("{}-{}-{}", prefix_, awsName(service), what);
+}
+
+std::string rollbackAlarmSuffix(std::string_view metric, int nth) {
+  return fmt::format("rollback-{}{}", awsName(metric), nth > 1 ? fmt::format("-{}", nth) : "");
+}
+
+std::vector<std::string> EnvNames::rollbackAlarms(const model::Service& s) const {
+  std::vector<std::string> out;
+  std::map<std::string, int> seen;
+  for (const auto& c : s.rollout.rollback) {
+    if (c.metric == "alarm") {
+      out.push_back(c.alarmName);
+    } else {
+      out.push_back(alarm(s.name, rollbackAlarmSuffix(c.metric, ++seen[c.metric])));
+    }
+  }
+  return out;
 }
 
 std::string EnvNames::dnsNamespace() const { return fmt::format("{}.{}.internal", env_.name, app_.name); }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/model.h"
 
@@ -18,6 +19,14 @@ inline constexpr std::size_t kLoadBalancerNameMax = 32;  ///< ALBs and target gr
 inline constexpr std::size_t kRoleNameMax = 64;
 inline constexpr std::size_t kBucketNameMax = 63;
 inline constexpr std::size_t kScheduleNameMax = 64;
+/// ALB rules take at most 5 condition values: a service with more hostnames gets a
+/// rule per 5 (block `<service>`, then `<service>_2`, ...; outputs
+/// `<service>_listener_rule_arn`, then `<service>_listener_rule_2_arn`, ...).
+inline constexpr std::size_t kHostsPerListenerRule = 5;
+
+/// What follows `<service>-` in the name of the alarm for the `nth` (1-based)
+/// `rollback when` condition on `metric`: `rollback-<metric>[-nth]`.
+std::string rollbackAlarmSuffix(std::string_view metric, int nth);
 
 /// A gops name as it appears inside AWS names: lowercase, `_` replaced by `-`.
 std::string awsName(std::string_view gopsName);
@@ -106,6 +115,11 @@ class EnvNames {
   std::string schedule(std::string_view job) const;
   /// CloudWatch alarm `<prefix>-<service>-<what>`.
   std::string alarm(std::string_view service, std::string_view what) const;
+  /// The CloudWatch alarm of each `rollback when` condition of `s`, in the order
+  /// written: `<prefix>-<service>-rollback-<metric>[-N]` for the alarms the
+  /// environment module creates (`-2`, `-3` for a metric used again), the alarm's own
+  /// name for `alarm("...")`.
+  std::vector<std::string> rollbackAlarms(const model::Service& s) const;
   /// Cloud Map private DNS namespace: `<env>.<app>.internal` (gops names as written,
   /// matching the URLs specs write, e.g. `http://orders.${env.name}.shop.internal`).
   std::string dnsNamespace() const;

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Checks every OUT/<env>/plan.json that `gops build` wrote:
+
+  - it validates against the plan's JSON Schema (docs/plan.schema.json);
+  - every {{tf:NAME}} placeholder names an output of OUT/<env>/terraform/main.tf.json;
+  - every alarm the plan watches is an alarm that module creates (`alarm_name`), or
+    an existing alarm the spec names with alarm("...");
+  - every ECS file the plan refers to exists next to it;
+  - `order` lists every service once, each after the services it depends on.
+
+Usage: plan_check.py --schema docs/plan.schema.json OUT
+Exit status 0 when every plan passes, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+import jsonschema
+
+PLACEHOLDER = re.compile(r"\{\{([^}]*)\}\}")
+
+
+def strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v)
+
+
+def terraform_alarm_names(module):
+    alarms = module.get("resource", {}).get("aws_cloudwatch_metric_alarm", {})
+    return {body.get("alarm_name") for body in alarms.values()}
+
+
+def check_plan(path, env_dir, validator):
+    problems = []
+    with open(path) as f:
+        plan = json.load(f)
+    for error in sorted(validator.iter_errors(plan), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "(top)"
+        problems.append(f"schema: {where}: {error.message}")
+    if problems:
+        return problems
+
+    tf_path = os.path.join(env_dir, "terraform", "main.tf.json")
+    module = {}
+    if os.path.exists(tf_path):
+        with open(tf_path) as f:
+            module = json.load(f)
+    else:
+        problems.append(f"no Terraform module next to the plan: {tf_path}")
+    outputs = set(module.get("output", {}))
+    for s in strings(plan):
+        for name in PLACEHOLDER.findall(s):
+            if not name.startswith("tf:"):
+                problems.append(f"placeholder {{{{{name}}}}} is not of the form {{{{tf:OUTPUT}}}}")
+            elif name[3:] not in outputs:
+                problems.append(f"placeholder {{{{{name}}}}} names no output of {tf_path}")
+
+    created = terraform_alarm_names(module)
+    for svc in plan["services"]:
+        for alarm in svc["watch"]["alarms"]:
+            if alarm not in created and alarm.startswith(f"{plan['app']}-{plan['environment']}-{svc['name'].replace('_', '-')}-rollback-"):
+                problems.append(f"service {svc['name']}: watches alarm {alarm}, which the Terraform module does not create")
+        files = [svc["service_file"]] + [st["file"] for st in svc["steps"] if "file" in st]
+        if svc["traffic"]:
+            files += [tg["task_set_file"] for tg in svc["traffic"]["target_groups"].values()]
+        for rel in files:
+            if not os.path.exists(os.path.join(env_dir, rel)):
+                problems.append(f"service {svc['name']}: refers to {rel}, which was not generated")
+    for job in plan["jobs"]:
+        for rel in [st["file"] for st in job["steps"] if "file" in st]:
+            if not os.path.exists(os.path.join(env_dir, rel)):
+                problems.append(f"job {job['name']}: refers to {rel}, which was not generated")
+
+    names = [s["name"] for s in plan["services"]]
+    seen = {}
+    for i, wave in enumerate(plan["order"]):
+        for name in wave:
+            if name in seen:
+                problems.append(f"order: {name} appears twice")
+            seen[name] = i
+    if sorted(seen) != sorted(names):
+        problems.append(f"order: lists {sorted(seen)}, the services are {sorted(names)}")
+    for svc in plan["services"]:
+        for dep in svc["depends_on"]:
+            if dep in seen and svc["name"] in seen and seen[dep] >= seen[svc["name"]]:
+                problems.append(f"order: {svc['name']} deploys no later than {dep}, which it depends on")
+    return sorted(set(problems))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--schema", required=True)
+    ap.add_argument("out")
+    args = ap.parse_args()
+    with open(args.schema) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    plans = []
+    for root, _, files in os.walk(args.out):
+        if "plan.json" in files:
+            plans.append(os.path.join(root, "plan.json"))
+    if not plans:
+        print(f"plan_check: no plan.json under {args.out}")
+        return 1
+    failed = 0
+    for path in sorted(plans):
+        problems = check_plan(path, os.path.dirname(path), validator)
+        for p in problems:
+            print(f"{path}: {p}")
+        failed += bool(problems)
+    print(f"plan_check: {len(plans)} plans, {failed} with problems")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
