@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds gops, then checks the shop example and prints the
-# resolved model of its prod environment. Usage: scripts/quickstart.sh
+# Installs what is missing, builds gops, then checks the shop example, prints the
+# resolved model of its prod environment, generates its files into out/ and lists
+# them. Usage: scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -10,3 +11,8 @@ echo "+ build/gops check examples/shop"
 build/gops check examples/shop && echo "examples/shop: no problems found"
 echo "+ build/gops model examples/shop --env prod"
 build/gops model examples/shop --env prod
+echo "+ build/gops build examples/shop -o out"
+build/gops build examples/shop -o out
+echo "+ build/gops build examples/shop -o out --check"
+build/gops build examples/shop -o out --check
+(cd out && find . -type f | sort | sed 's|^\./|  out/|')

@@ -106,7 +106,7 @@ std::string renderHuman(const Diagnostic& d, const SourceManager& sm, const Huma
   for (std::size_t fi = 0; fi < files.size(); ++fi) {
     const auto& fm = files[fi];
     const SourceFile& f = sm.file(fm.file);
-    fmt::format_to(std::back_inserter(out), "{}{}{} {}:{}:{}\n", pad, st.blue(), fi == 0 ? "-->" : ":::", f.path(),
+    fmt::format_to(std::back_inserter(out), "{}{}{}{} {}:{}:{}\n", pad, st.blue(), fi == 0 ? "-->" : ":::", st.reset(), f.path(),
                    fm.first.line, fm.first.column);
     if (fm.lines.empty()) continue;
     fmt::format_to(std::back_inserter(out), "{} {}|{}\n", pad, st.blue(), st.reset());
