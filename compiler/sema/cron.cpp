@@ -111,38 +111,4 @@ std::optional<CronError> checkCron(std::string_view expr) {
   return std::nullopt;
 }
 
-std::string toEventBridgeCron(std::string_view expr) {
-  std::vector<std::string> f;
-  std::size_t i = 0;
-  while (i < expr.size()) {
-    while (i < expr.size() && expr[i] == ' ') ++i;
-    std::size_t start = i;
-    while (i < expr.size() && expr[i] != ' ') ++i;
-    if (i > start) f.emplace_back(expr.substr(start, i - start));
-  }
-  if (f.size() != 5) return std::string(expr);
-  // EventBridge wants exactly one of day-of-month and day-of-week to be `?`, and
-  // numbers weekdays 1-7 from Sunday; names work in both.
-  std::string dom = f[2], dow = f[4];
-  if (dow == "*") {
-    dow = "?";
-  } else {
-    if (dom == "*") dom = "?";
-    std::string out;
-    bool afterSlash = false;
-    for (char c : dow) {
-      if (c == '/') afterSlash = true;
-      else if (c == ',' || c == '-') afterSlash = false;
-      if (std::isdigit(static_cast<unsigned char>(c)) && !afterSlash) {
-        int d = c - '0';
-        out += std::to_string(d == 7 ? 1 : d + 1);
-      } else {
-        out += c;
-      }
-    }
-    dow = out;
-  }
-  return fmt::format("{} {} {} {} {} *", f[0], f[1], dom, f[3], dow);
-}
-
 }  // namespace gops::sema

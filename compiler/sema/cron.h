@@ -18,7 +18,4 @@ struct CronError {
 /// Validates `expr`; returns the first problem.
 std::optional<CronError> checkCron(std::string_view expr);
 
-/// The six-field EventBridge form ("0 3 * * ? *") of a valid five-field expression.
-std::string toEventBridgeCron(std::string_view expr);
-
 }  // namespace gops::sema

@@ -22,9 +22,3 @@ TEST_CASE("invalid cron expressions name the bad field", "[cron]") {
   CHECK(checkCron("0 3 * * FOO"));
   CHECK(checkCron("5-1 * * * *"));
 }
-
-TEST_CASE("cron converts to the EventBridge form", "[cron]") {
-  CHECK(toEventBridgeCron("0 3 * * *") == "0 3 * * ? *");
-  CHECK(toEventBridgeCron("0 6 * * 1") == "0 6 ? * 2 *");
-  CHECK(toEventBridgeCron("0 6 * * 1-5/2") == "0 6 ? * 2-6/2 *");
-}

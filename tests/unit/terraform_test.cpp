@@ -108,6 +108,7 @@ TEST_CASE("job schedules use EventBridge Scheduler syntax", "[terraform][cron]")
   CHECK(toEventBridgeCron("0 6 * * 1") == "0 6 ? * 2 *");
   CHECK(toEventBridgeCron("0 6 * * 0,7") == "0 6 ? * 1,1 *");
   CHECK(toEventBridgeCron("*/15 * * * 1-5") == "*/15 * ? * 2-6 *");
+  CHECK(toEventBridgeCron("0 6 * * 1-5/2") == "0 6 ? * 2-6/2 *");
   model::Schedule cron;
   cron.cron = "0 3 * * *";
   CHECK(scheduleExpression(cron) == "cron(0 3 * * ? *)");
