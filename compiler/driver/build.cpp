@@ -1,11 +1,9 @@
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -18,6 +16,7 @@
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
+#include "driver/files.h"
 
 namespace gops::driver {
 
@@ -50,81 +49,6 @@ std::string specLabel(const std::string& file) {
   return p.filename().generic_string();
 }
 
-/// Writes `contents` to `path` unless it already holds exactly that (so
-/// timestamps only move on change); through a temporary file and a rename.
-bool writeIfChanged(const fs::path& path, const std::string& contents, std::string& error, bool& wrote) {
-  wrote = false;
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream old;
-    old << in.rdbuf();
-    if (in && old.str() == contents) return true;
-  }
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    error = fmt::format("`{}`: cannot create the directory: {}", path.parent_path().string(), ec.message());
-    return false;
-  }
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream w(tmp, std::ios::binary | std::ios::trunc);
-    w << contents;
-    if (!w.flush()) {
-      error = fmt::format("`{}`: cannot write the file", tmp.string());
-      return false;
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    error = fmt::format("`{}`: cannot write the file: {}", path.string(), ec.message());
-    return false;
-  }
-  wrote = true;
-  return true;
-}
-
-
-std::optional<std::string> readFile(const fs::path& path, std::size_t limit = SIZE_MAX) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string data;
-  if (limit == SIZE_MAX) {
-    std::ostringstream s;
-    s << in.rdbuf();
-    data = s.str();
-  } else {
-    data.resize(limit);
-    in.read(data.data(), static_cast<std::streamsize>(limit));
-    data.resize(static_cast<std::size_t>(in.gcount()));
-  }
-  return data;
-}
-
-/// Files under `out` that gops generated (they carry the marker), relative and
-/// `/`-separated. Skips what tools put next to them (.terraform, .git, node_modules).
-std::vector<std::string> generatedFilesOnDisk(const fs::path& out) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  if (!fs::is_directory(out, ec)) return found;
-  for (auto it = fs::recursive_directory_iterator(out, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    const std::string name = it->path().filename().string();
-    if (it->is_directory(ec)) {
-      if (name == ".terraform" || name == ".git" || name == "node_modules") it.disable_recursion_pending();
-      continue;
-    }
-    std::string ext = it->path().extension().string();
-    if (ext != ".json" && ext != ".yml" && ext != ".yaml") continue;
-    auto head = readFile(it->path(), backend::kMarkerWindow);
-    if (head && backend::isGenerated(*head)) found.push_back(it->path().lexically_relative(out).generic_string());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
 /// The first line where two texts differ (1-based).
 std::size_t firstDifferentLine(const std::string& a, const std::string& b) {
   std::size_t line = 1;
@@ -148,21 +72,31 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   backend::Options bo;
   bo.environments = o.envs;
   bo.specLabel = specLabel(app.app.sourceFile);
+  // The backends read the model only, so they run side by side.
+  std::vector<const Backend*> selected;
+  for (const auto& b : backends()) {
+    if (o.emit.empty() || std::find(o.emit.begin(), o.emit.end(), b.name) != o.emit.end()) selected.push_back(&b);
+  }
+  std::vector<backend::Output> outputs(selected.size());
+  std::vector<std::string> crashes(selected.size());
+  parallelFor(selected.size(), workerThreads(), [&](std::size_t i) {
+    try {
+      outputs[i] = selected[i]->generate(app, bo);
+    } catch (const std::exception& e) {
+      crashes[i] = e.what();
+    }
+  });
   std::map<std::string, std::string> files;  // path -> contents, sorted
   bool failed = false;
-  for (const auto& b : backends()) {
-    if (!o.emit.empty() && std::find(o.emit.begin(), o.emit.end(), b.name) == o.emit.end()) continue;
-    backend::Output out;
-    try {
-      out = b.generate(app, bo);
-    } catch (const std::exception& e) {
-      std::cerr << fmt::format("gops: internal error in the {} backend: {}\n", b.name, e.what());
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    if (!crashes[i].empty()) {
+      std::cerr << fmt::format("gops: internal error in the {} backend: {}\n", selected[i]->name, crashes[i]);
       return 2;
     }
-    for (const auto& e : out.errors) std::cerr << fmt::format("gops: error: {}\n", e);
-    failed = failed || !out.errors.empty();
-    for (auto& f : out.files) {
-      auto [it, inserted] = files.emplace(f.path, std::move(f.contents));
+    for (const auto& e : outputs[i].errors) std::cerr << fmt::format("gops: error: {}\n", e);
+    failed = failed || !outputs[i].errors.empty();
+    for (auto& f : outputs[i].files) {
+      auto [it, inserted] = files.emplace(std::move(f.path), std::move(f.contents));
       if (!inserted) {
         std::cerr << fmt::format("gops: internal error: two backends generate `{}`\n", it->first);
         return 2;
@@ -179,19 +113,27 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   std::set<std::string> dirs;
   for (const auto& [path, _] : files) dirs.insert(fs::path(path).parent_path().generic_string());
   std::vector<std::string> extra;
-  for (const auto& path : generatedFilesOnDisk(out)) {
-    if (files.count(path)) continue;
-    if (everything || dirs.count(fs::path(path).parent_path().generic_string())) extra.push_back(path);
+  for (auto& path : otherGeneratedFiles(out, [&](const std::string& p) { return files.count(p) > 0; })) {
+    if (everything || dirs.count(fs::path(path).parent_path().generic_string())) extra.push_back(std::move(path));
   }
+
+  // Compare every file with what is on disk, on a few threads.
+  std::vector<std::pair<const std::string*, const std::string*>> list;
+  list.reserve(files.size());
+  for (const auto& [path, contents] : files) list.emplace_back(&path, &contents);
+  std::vector<OnDisk> state(list.size());
+  parallelFor(list.size(), workerThreads(), [&](std::size_t i) { state[i] = compareFile(out / *list[i].first, *list[i].second); });
 
   if (o.check) {
     std::vector<std::string> problems;
-    for (const auto& [path, contents] : files) {
-      auto disk = readFile(out / path);
-      if (!disk) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string& path = *list[i].first;
+      if (state[i] == OnDisk::Missing) {
         problems.push_back(fmt::format("missing  {}", path));
-      } else if (*disk != contents) {
-        problems.push_back(fmt::format("stale    {} (differs from line {})", path, firstDifferentLine(*disk, contents)));
+      } else if (state[i] == OnDisk::Different) {
+        auto disk = readFile(out / path);
+        problems.push_back(disk ? fmt::format("stale    {} (differs from line {})", path, firstDifferentLine(*disk, *list[i].second))
+                                : fmt::format("stale    {} (cannot be read)", path));
       }
     }
     for (const auto& path : extra) problems.push_back(fmt::format("extra    {} (generated by gops, no longer produced)", path));
@@ -208,13 +150,26 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
     return 1;
   }
 
-  std::size_t changed = 0;
-  for (const auto& [path, contents] : files) {
-    std::string error;
-    bool wrote = false;
-    if (!writeIfChanged(out / path, contents, error, wrote)) return ioFailure({error});
-    changed += wrote ? 1 : 0;
+  // Create each directory a changed file needs once, then write the files.
+  std::vector<std::size_t> toWrite;
+  std::set<fs::path> made;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (state[i] == OnDisk::Same) continue;
+    toWrite.push_back(i);
+    fs::path dir = (out / *list[i].first).parent_path();
+    if (state[i] == OnDisk::Different || !made.insert(dir).second) continue;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return ioFailure({fmt::format("`{}`: cannot create the directory: {}", dir.string(), ec.message())});
   }
+  std::vector<std::string> errors(toWrite.size());
+  parallelFor(toWrite.size(), workerThreads(), [&](std::size_t k) {
+    std::size_t i = toWrite[k];
+    errors[k] = writeFile(out / *list[i].first, *list[i].second, state[i] == OnDisk::Different);
+  });
+  errors.erase(std::remove(errors.begin(), errors.end(), std::string()), errors.end());
+  if (!errors.empty()) return ioFailure(errors);
+  const std::size_t changed = toWrite.size();
   for (const auto& path : extra) {
     std::error_code ec;
     fs::remove(out / path, ec);

@@ -111,6 +111,7 @@ class Module {
   template <class Fill>
   void add(Section s, std::string_view type, std::string_view name, int depth, Fill&& fill) {
     Block b{s, std::string(type), std::string(name), {}};
+    b.body.reserve(1024);  // most blocks fit: fewer reallocations while filling
     Body w(b.body, depth);
     w.beginObject();
     fill(w);
