@@ -1,6 +1,6 @@
 // The ECS backend: RegisterTaskDefinition, CreateService and CreateTaskSet inputs per
-// environment (docs/ecs.md). Keys are written in the fixed order of docs/ecs.md
-// with nlohmann::ordered_json; every name comes from the Terraform backend's
+// environment (docs/ecs.md). Keys are streamed in the fixed order of docs/ecs.md
+// with the JsonWriter, no DOM; every name comes from the Terraform backend's
 // naming so the documents refer to exactly what Terraform creates.
 #include "backends/ecs/ecs.h"
 
@@ -9,15 +9,14 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "backends/terraform/naming.h"
+#include "support/json_writer.h"
 
 namespace gops::backend::ecs {
 
 namespace {
 
-using json = nlohmann::ordered_json;
 using model::Job;
 using model::Service;
 using model::Workload;
@@ -61,21 +60,34 @@ class EnvWriter {
 
   void write() {
     for (const auto& s : env_.services) {
-      emit(fmt::format("{}/ecs/{}.taskdef.json", env_.name, s.name), taskDefinition(s, s.port, s.port ? s.health : std::nullopt));
-      emit(fmt::format("{}/ecs/{}.service.json", env_.name, s.name), service(s));
+      emit(fmt::format("{}/ecs/{}.taskdef.json", env_.name, s.name),
+           [&](JsonWriter& j) { taskDefinition(j, s, s.port, s.port ? s.health : std::nullopt); });
+      emit(fmt::format("{}/ecs/{}.service.json", env_.name, s.name), [&](JsonWriter& j) { service(j, s); });
       if (usesTaskSets(s)) {
         for (const char* color : {"blue", "green"}) {
-          emit(fmt::format("{}/ecs/{}.{}.taskset.json", env_.name, s.name, color), taskSet(s, color));
+          emit(fmt::format("{}/ecs/{}.{}.taskset.json", env_.name, s.name, color), [&](JsonWriter& j) { taskSet(j, s, color); });
         }
       }
     }
-    for (const auto& j : env_.jobs) {
-      emit(fmt::format("{}/ecs/{}.taskdef.json", env_.name, j.name), taskDefinition(j, std::nullopt, std::nullopt));
+    for (const auto& job : env_.jobs) {
+      emit(fmt::format("{}/ecs/{}.taskdef.json", env_.name, job.name),
+           [&](JsonWriter& j) { taskDefinition(j, job, std::nullopt, std::nullopt); });
     }
   }
 
  private:
-  void emit(std::string path, const json& doc) { out_.files.push_back({std::move(path), doc.dump(2) + "\n"}); }
+  /// One document: `fill` writes the members of its top-level object.
+  template <class Fill>
+  void emit(std::string path, Fill&& fill) {
+    std::string text;
+    text.reserve(4096);
+    JsonWriter j(text);
+    j.beginObject();
+    fill(j);
+    j.endObject();
+    text += '\n';
+    out_.files.push_back({std::move(path), std::move(text)});
+  }
 
   /// Text copied from the spec; `{{` would read as a placeholder, so it is refused.
   std::string copied(const Workload& w, std::string_view what, const std::string& text) {
@@ -87,16 +99,18 @@ class EnvWriter {
     return text;
   }
 
-  /// app, environment, managed-by, generated-by: sorted by key. The last carries
+  /// app, environment, generated-by, managed-by: sorted by key. generated-by carries
   /// the generated-file marker, since the ECS API input admits no comment field.
-  json tags() const {
-    json t = json::array();
-    auto tag = [&](const char* key, const std::string& value) { t.push_back(json{{"key", key}, {"value", value}}); };
+  void tags(JsonWriter& j) const {
+    j.key("tags").beginArray();
+    auto tag = [&](const char* key, const std::string& value) {
+      j.beginObject().member("key", key).member("value", value).endObject();
+    };
     tag("app", app_.app.name);
     tag("environment", env_.name);
     tag("generated-by", tagValue(fmt::format("{} from {}", kGeneratedMarker, spec_)));
     tag("managed-by", "gops");
-    return t;
+    j.endArray();
   }
 
   std::string ssmArn(const std::string& name) const {
@@ -114,127 +128,129 @@ class EnvWriter {
                        copied(w, "the image", w.image.repository), kImageTagPlaceholder);
   }
 
-  json taskDefinition(const Workload& w, std::optional<int> port, const std::optional<model::Health>& health) {
-    json c;
-    c["name"] = w.name;
-    c["image"] = image(w);
-    c["essential"] = true;
+  void taskDefinition(JsonWriter& j, const Workload& w, std::optional<int> port, const std::optional<model::Health>& health) {
+    j.member("family", n_.workload(w.name));
+    tags(j);
+    j.member("taskRoleArn", n_.roleArn(n_.taskRolePath(), n_.role(w.name, "task")));
+    j.member("executionRoleArn", n_.roleArn(n_.taskRolePath(), n_.role(w.name, "execution")));
+    j.member("networkMode", "awsvpc");
+    j.key("requiresCompatibilities").beginArray().value("FARGATE").endArray();
+    j.member("cpu", std::to_string(w.cpu));
+    j.member("memory", std::to_string(w.memory));
+    j.key("runtimePlatform").beginObject().member("cpuArchitecture", "X86_64").member("operatingSystemFamily", "LINUX").endObject();
+    j.key("containerDefinitions").beginArray().beginObject();
+    j.member("name", w.name);
+    j.member("image", image(w));
+    j.member("essential", true);
     if (!w.command.empty()) {
-      json cmd = json::array();
-      for (const auto& a : w.command) cmd.push_back(copied(w, "the command", a));
-      c["command"] = cmd;
+      j.key("command").beginArray();
+      for (const auto& a : w.command) j.value(copied(w, "the command", a));
+      j.endArray();
     }
-    if (port) c["portMappings"] = json::array({json{{"containerPort", *port}, {"protocol", "tcp"}}});
+    if (port) {
+      j.key("portMappings").beginArray().beginObject().member("containerPort", *port).member("protocol", "tcp").endObject().endArray();
+    }
     if (!w.env.empty()) {
-      json env = json::array();  // std::map: sorted by name
-      for (const auto& [k, v] : w.env) env.push_back(json{{"name", k}, {"value", copied(w, "an environment value", v)}});
-      c["environment"] = env;
+      j.key("environment").beginArray();  // std::map: sorted by name
+      for (const auto& [k, v] : w.env) {
+        j.beginObject().member("name", k).member("value", copied(w, "an environment value", v)).endObject();
+      }
+      j.endArray();
     }
     if (!w.secrets.empty()) {
-      json secrets = json::array();
+      j.key("secrets").beginArray();
       for (const auto& [k, s] : w.secrets) {
         std::string from = s.kind == model::Secret::Kind::Ssm
                                ? ssmArn(s.name)
                                : secretArn(s.name) + (s.key.empty() ? "" : fmt::format(":{}::", s.key));
-        secrets.push_back(json{{"name", k}, {"valueFrom", copied(w, "a secret", from)}});
+        j.beginObject().member("name", k).member("valueFrom", copied(w, "a secret", from)).endObject();
       }
-      c["secrets"] = secrets;
+      j.endArray();
     }
     if (port && health) {
-      json hc;
-      hc["command"] = json::array({"CMD-SHELL", healthCheckShell(*port, copied(w, "the health path", health->path))});
-      hc["interval"] = clampSeconds(health->intervalSeconds, kIntervalMin, kIntervalMax);
-      hc["timeout"] = clampSeconds(health->timeoutSeconds, kTimeoutMin, kTimeoutMax);
-      hc["retries"] = std::clamp(health->unhealthyThreshold, kRetriesMin, kRetriesMax);
-      hc["startPeriod"] = clampSeconds(health->gracePeriodSeconds, kStartPeriodMin, kStartPeriodMax);
-      c["healthCheck"] = hc;
+      j.key("healthCheck").beginObject();
+      j.key("command").beginArray().value("CMD-SHELL").value(healthCheckShell(*port, copied(w, "the health path", health->path))).endArray();
+      j.member("interval", clampSeconds(health->intervalSeconds, kIntervalMin, kIntervalMax));
+      j.member("timeout", clampSeconds(health->timeoutSeconds, kTimeoutMin, kTimeoutMax));
+      j.member("retries", std::clamp(health->unhealthyThreshold, kRetriesMin, kRetriesMax));
+      j.member("startPeriod", clampSeconds(health->gracePeriodSeconds, kStartPeriodMin, kStartPeriodMax));
+      j.endObject();
     }
-    c["logConfiguration"] = json{{"logDriver", "awslogs"},
-                                 {"options",
-                                  json{{"awslogs-group", n_.logGroup(w.name)},
-                                       {"awslogs-region", env_.region},
-                                       {"awslogs-stream-prefix", w.name}}}};
-
-    json d;
-    d["family"] = n_.workload(w.name);
-    d["tags"] = tags();
-    d["taskRoleArn"] = n_.roleArn(n_.taskRolePath(), n_.role(w.name, "task"));
-    d["executionRoleArn"] = n_.roleArn(n_.taskRolePath(), n_.role(w.name, "execution"));
-    d["networkMode"] = "awsvpc";
-    d["requiresCompatibilities"] = json::array({"FARGATE"});
-    d["cpu"] = std::to_string(w.cpu);
-    d["memory"] = std::to_string(w.memory);
-    d["runtimePlatform"] = json{{"cpuArchitecture", "X86_64"}, {"operatingSystemFamily", "LINUX"}};
-    d["containerDefinitions"] = json::array({c});
-    return d;
+    j.key("logConfiguration").beginObject().member("logDriver", "awslogs");
+    j.key("options").beginObject();
+    j.member("awslogs-group", n_.logGroup(w.name));
+    j.member("awslogs-region", env_.region);
+    j.member("awslogs-stream-prefix", w.name);
+    j.endObject().endObject();
+    j.endObject().endArray();
   }
 
   /// Where tasks run: the private subnets (one placeholder per zone), the
   /// workload's own security group and the one every task carries.
-  json networkConfiguration(const Service& s) const {
-    json subnets = json::array();
-    for (int i = 0; i < env_.network.zones; ++i) subnets.push_back(tfPlaceholder("private_subnet_ids", i));
-    return json{{"awsvpcConfiguration",
-                 json{{"subnets", subnets},
-                      {"securityGroups",
-                       json::array({tfPlaceholder(s.name + "_security_group_id"), tfPlaceholder("services_security_group_id")})},
-                      {"assignPublicIp", "DISABLED"}}}};
+  void networkConfiguration(JsonWriter& j, const Service& s) const {
+    j.key("networkConfiguration").beginObject().key("awsvpcConfiguration").beginObject();
+    j.key("subnets").beginArray();
+    for (int i = 0; i < env_.network.zones; ++i) j.value(tfPlaceholder("private_subnet_ids", i));
+    j.endArray();
+    j.key("securityGroups").beginArray();
+    j.value(tfPlaceholder(s.name + "_security_group_id")).value(tfPlaceholder("services_security_group_id"));
+    j.endArray();
+    j.member("assignPublicIp", "DISABLED");
+    j.endObject().endObject();
   }
 
-  json loadBalancers(const Service& s, const std::string& targetGroupOutput) const {
-    return json::array(
-        {json{{"targetGroupArn", tfPlaceholder(targetGroupOutput)}, {"containerName", s.name}, {"containerPort", *s.port}}});
+  void loadBalancers(JsonWriter& j, const Service& s, const std::string& targetGroupOutput) const {
+    j.key("loadBalancers").beginArray().beginObject();
+    j.member("targetGroupArn", tfPlaceholder(targetGroupOutput)).member("containerName", s.name).member("containerPort", *s.port);
+    j.endObject().endArray();
   }
 
-  json service(const Service& s) {
+  void service(JsonWriter& j, const Service& s) {
     const bool rolling = s.rollout.kind == model::Rollout::Kind::Rolling;
     const bool taskSets = usesTaskSets(s);
-    json d;
-    d["cluster"] = n_.cluster();
-    d["serviceName"] = n_.workload(s.name);
-    d["tags"] = tags();
+    j.member("cluster", n_.cluster());
+    j.member("serviceName", n_.workload(s.name));
+    tags(j);
     // As the Terraform module: with the EXTERNAL controller the task definition,
     // launch type, network and load balancer belong to the task sets.
-    if (!taskSets) d["taskDefinition"] = n_.workload(s.name);  // the family: its latest ACTIVE revision
-    d["desiredCount"] = s.replicas;
+    if (!taskSets) j.member("taskDefinition", n_.workload(s.name));  // the family: its latest ACTIVE revision
+    j.member("desiredCount", s.replicas);
     if (!taskSets) {
-      d["launchType"] = "FARGATE";
-      d["platformVersion"] = "LATEST";
+      j.member("launchType", "FARGATE");
+      j.member("platformVersion", "LATEST");
     }
-    d["deploymentController"] = json{{"type", taskSets ? "EXTERNAL" : "ECS"}};
-    json config;
-    if (!taskSets) config["deploymentCircuitBreaker"] = json{{"enable", true}, {"rollback", true}};
-    config["maximumPercent"] = static_cast<int>(std::lround(rolling ? s.rollout.maxPercent : 200));
-    config["minimumHealthyPercent"] = static_cast<int>(std::lround(rolling ? s.rollout.minHealthyPercent : 100));
-    d["deploymentConfiguration"] = config;
-    if (!taskSets) d["networkConfiguration"] = networkConfiguration(s);
-    if (isPublic(s) && !taskSets) d["loadBalancers"] = loadBalancers(s, s.name + "_target_group_arn");
+    j.key("deploymentController").beginObject().member("type", taskSets ? "EXTERNAL" : "ECS").endObject();
+    j.key("deploymentConfiguration").beginObject();
+    if (!taskSets) j.key("deploymentCircuitBreaker").beginObject().member("enable", true).member("rollback", true).endObject();
+    j.member("maximumPercent", static_cast<int>(std::lround(rolling ? s.rollout.maxPercent : 200)));
+    j.member("minimumHealthyPercent", static_cast<int>(std::lround(rolling ? s.rollout.minHealthyPercent : 100)));
+    j.endObject();
+    if (!taskSets) networkConfiguration(j, s);
+    if (isPublic(s) && !taskSets) loadBalancers(j, s, s.name + "_target_group_arn");
     if (isPublic(s)) {
-      d["healthCheckGracePeriodSeconds"] =
-          static_cast<int>(std::lround(s.health.value_or(model::Health{}).gracePeriodSeconds));
+      j.member("healthCheckGracePeriodSeconds", static_cast<int>(std::lround(s.health.value_or(model::Health{}).gracePeriodSeconds)));
     }
     if (isInternal(s)) {
-      d["serviceRegistries"] = json::array({json{{"registryArn", tfPlaceholder(s.name + "_discovery_service_arn")}}});
+      j.key("serviceRegistries").beginArray().beginObject();
+      j.member("registryArn", tfPlaceholder(s.name + "_discovery_service_arn"));
+      j.endObject().endArray();
     }
-    d["enableECSManagedTags"] = true;
-    d["propagateTags"] = "SERVICE";
-    d["enableExecuteCommand"] = false;
-    return d;
+    j.member("enableECSManagedTags", true);
+    j.member("propagateTags", "SERVICE");
+    j.member("enableExecuteCommand", false);
   }
 
   /// CreateTaskSet input: the service's tasks behind one colour's target group.
-  json taskSet(const Service& s, const char* color) {
-    json d;
-    d["service"] = n_.workload(s.name);
-    d["cluster"] = n_.cluster();
-    d["tags"] = tags();
-    d["taskDefinition"] = n_.workload(s.name);
-    d["launchType"] = "FARGATE";
-    d["platformVersion"] = "LATEST";
-    d["networkConfiguration"] = networkConfiguration(s);
-    d["loadBalancers"] = loadBalancers(s, fmt::format("{}_target_group_{}_arn", s.name, color));
-    d["scale"] = json{{"unit", "PERCENT"}, {"value", 100}};
-    return d;
+  void taskSet(JsonWriter& j, const Service& s, const char* color) {
+    j.member("service", n_.workload(s.name));
+    j.member("cluster", n_.cluster());
+    tags(j);
+    j.member("taskDefinition", n_.workload(s.name));
+    j.member("launchType", "FARGATE");
+    j.member("platformVersion", "LATEST");
+    networkConfiguration(j, s);
+    loadBalancers(j, s, fmt::format("{}_target_group_{}_arn", s.name, color));
+    j.key("scale").beginObject().member("unit", "PERCENT").member("value", 100).endObject();
   }
 
   const model::AppModel& app_;

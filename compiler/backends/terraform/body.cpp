@@ -103,9 +103,27 @@ void Module::output(std::string_view name, std::string_view expression, std::str
 }
 
 std::string Module::render(std::vector<std::string>& duplicates) {
-  std::sort(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) {
-    return std::tie(a.section, a.type, a.name) < std::tie(b.section, b.type, b.name);
-  });
+  // Sort by one flat key per block (section, type, NUL, name: the order of the
+  // tuple, since names hold no NUL) and move each block once.
+  {
+    std::vector<std::pair<std::string, std::size_t>> keys;
+    keys.reserve(blocks_.size());
+    for (std::size_t i = 0; i < blocks_.size(); ++i) {
+      const Block& b = blocks_[i];
+      std::string k;
+      k.reserve(b.type.size() + b.name.size() + 2);
+      k += static_cast<char>('A' + static_cast<int>(b.section));
+      k += b.type;
+      k += '\0';
+      k += b.name;
+      keys.emplace_back(std::move(k), i);
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<Block> sorted;
+    sorted.reserve(blocks_.size());
+    for (auto& k : keys) sorted.push_back(std::move(blocks_[k.second]));
+    blocks_ = std::move(sorted);
+  }
   static constexpr const char* kSectionKeys[] = {"data", "output", "provider", "resource", "terraform", "variable"};
   std::size_t size = comment_.size() + 64;
   for (const auto& b : blocks_) size += b.body.size() + b.type.size() + b.name.size() + 16;
