@@ -22,6 +22,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # installed with npm. Any node and npm on the PATH will do (e.g. NodeSource's
   # nodejs, which bundles npm); else Debian's packages.
   if ! command -v node > /dev/null || ! command -v npm > /dev/null; then want+=(nodejs npm); fi
+  # tests/lsp-e2e runs Neovim's built-in LSP client against `gops lsp`.
+  if ! command -v nvim > /dev/null; then want+=(neovim); fi
 fi
 
 missing=()

@@ -47,6 +47,12 @@ struct GraphOptions {
 };
 int runGraph(const GlobalOptions& g, const GraphOptions& o);
 
+struct LspOptions {
+  std::string inputStyle = "standard";  // standard | delimited
+  int debounceMs = 50;
+};
+int runLsp(const GlobalOptions& g, const LspOptions& o);
+
 int runExplain(const GlobalOptions& g, const std::string& code, bool list);
 
 }  // namespace gops::driver

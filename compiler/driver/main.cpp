@@ -63,6 +63,14 @@ int main(int argc, char** argv) {
   explainCmd->add_option("code", code, "A code such as E0202");
   explainCmd->add_flag("--list", listCodes, "List every code with its summary");
 
+  LspOptions lsp;
+  auto* lspCmd = app.add_subcommand("lsp", "Run the language server (LSP over standard input and output) for editors");
+  lspCmd->add_option("--input-style", lsp.inputStyle,
+                     "standard (Content-Length headers), or delimited: messages separated by a line `---`, `#` comments (for tests)")
+      ->check(CLI::IsMember({"standard", "delimited"}));
+  lspCmd->add_option("--debounce-ms", lsp.debounceMs, "Quiet time after an edit before the spec is checked again (default 50)")
+      ->check(CLI::Range(0, 10000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -82,6 +90,7 @@ int main(int argc, char** argv) {
   if (*fmtCmd) return runFmt(global, fmtOpts);
   if (*buildCmd) return runBuild(global, build);
   if (*graphCmd) return runGraph(global, graph);
+  if (*lspCmd) return runLsp(global, lsp);
   if (*explainCmd) return runExplain(global, code, listCodes);
   return 2;
 }

@@ -1,0 +1,2 @@
+" gops deployment specs
+autocmd BufRead,BufNewFile *.gops setfiletype gops
