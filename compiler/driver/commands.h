@@ -52,6 +52,32 @@ struct LspOptions {
   int debounceMs = 50;
 };
 int runLsp(const GlobalOptions& g, const LspOptions& o);
+struct ApplyOptions {
+  std::string path;
+  std::string env;
+  std::string imageTag;
+  std::string tfOutputs;        // `terraform output -json` of the environment's module
+  std::string planDir;          // read OUT/<env> instead of compiling the spec
+  std::string format = "text";  // text | json
+  std::string journal;          // local journal; default .gops/journal/<app>-<env>.jsonl
+  double settleSeconds = 60;    // wait after each weight change
+  double pollSeconds = 5;       // how often waits and holds look at the APIs
+  bool rollback = false;        // gops rollback
+  std::string service;          // rollback: only this service
+  std::string to;               // rollback: the revision to restore
+};
+/// 0 deployed, 1 preflight failed or locked (nothing changed), 2 usage or I/O,
+/// 3 rolled back, 4 the rollback itself failed. Also `gops rollback` (o.rollback).
+int runApply(const GlobalOptions& g, const ApplyOptions& o);
+
+struct StatusOptions {
+  std::string path;
+  std::string env;
+  std::string tfOutputs;
+  std::string planDir;
+  std::string format = "text";  // text | json
+};
+int runStatus(const GlobalOptions& g, const StatusOptions& o);
 
 int runExplain(const GlobalOptions& g, const std::string& code, bool list);
 

@@ -57,6 +57,41 @@ int main(int argc, char** argv) {
   graphCmd->add_option("--format", graph.format, "mermaid (GitHub renders it in Markdown) or dot")
       ->check(CLI::IsMember({"mermaid", "dot"}));
 
+  ApplyOptions applyOpts;
+  auto* applyCmd = app.add_subcommand("apply", "Deploy an environment to AWS: preflight, rollout by the plan, rollback on failure (docs/runtime.md)");
+  applyCmd->add_option("path", applyOpts.path, "A spec file or a directory of .gops files")->required();
+  applyCmd->add_option("--env", applyOpts.env, "The environment")->required();
+  applyCmd->add_option("--image-tag", applyOpts.imageTag, "The image tag to deploy")->required();
+  applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file)");
+  applyCmd->add_option("--plan-dir", applyOpts.planDir, "Execute OUT/<env> as written by `gops build` instead of compiling the spec");
+  applyCmd->add_option("--format", applyOpts.format, "Progress: text (one line per step) or json (one event per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  applyCmd->add_option("--journal", applyOpts.journal, "The local journal (default .gops/journal/<app>-<env>.jsonl)");
+  applyCmd->add_option("--settle-seconds", applyOpts.settleSeconds, "Wait after each weight change (default 60)")->check(CLI::NonNegativeNumber);
+  applyCmd->add_option("--poll-seconds", applyOpts.pollSeconds, "How often waits and holds look at the APIs (default 5)")->check(CLI::PositiveNumber);
+
+  ApplyOptions rollbackOpts;
+  rollbackOpts.rollback = true;
+  auto* rollbackCmd = app.add_subcommand("rollback", "Restore the previous (or the named) revision of an environment's services, traffic included");
+  rollbackCmd->add_option("path", rollbackOpts.path, "A spec file or a directory of .gops files")->required();
+  rollbackCmd->add_option("--env", rollbackOpts.env, "The environment")->required();
+  rollbackCmd->add_option("--service", rollbackOpts.service, "Only this service");
+  rollbackCmd->add_option("--to", rollbackOpts.to, "The revision: a task definition ARN, family:N or N (default: from the ledger)");
+  rollbackCmd->add_option("--tf-outputs", rollbackOpts.tfOutputs, "`terraform output -json` of the environment's module (a file)");
+  rollbackCmd->add_option("--plan-dir", rollbackOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
+  rollbackCmd->add_option("--format", rollbackOpts.format, "Progress: text or json")->check(CLI::IsMember({"text", "json"}));
+  rollbackCmd->add_option("--journal", rollbackOpts.journal, "The local journal (default .gops/journal/<app>-<env>.jsonl)");
+  rollbackCmd->add_option("--settle-seconds", rollbackOpts.settleSeconds, "Wait after each weight change (default 60)")->check(CLI::NonNegativeNumber);
+  rollbackCmd->add_option("--poll-seconds", rollbackOpts.pollSeconds, "How often waits look at the APIs (default 5)")->check(CLI::PositiveNumber);
+
+  StatusOptions statusOpts;
+  auto* statusCmd = app.add_subcommand("status", "Show what runs in an environment: revisions, counts, weights, alarms, last deployments");
+  statusCmd->add_option("path", statusOpts.path, "A spec file or a directory of .gops files")->required();
+  statusCmd->add_option("--env", statusOpts.env, "The environment")->required();
+  statusCmd->add_option("--tf-outputs", statusOpts.tfOutputs, "`terraform output -json` of the environment's module (for listener weights)");
+  statusCmd->add_option("--plan-dir", statusOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
+  statusCmd->add_option("--format", statusOpts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
   std::string code;
   bool listCodes = false;
   auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
@@ -91,6 +126,9 @@ int main(int argc, char** argv) {
   if (*buildCmd) return runBuild(global, build);
   if (*graphCmd) return runGraph(global, graph);
   if (*lspCmd) return runLsp(global, lsp);
+  if (*applyCmd) return runApply(global, applyOpts);
+  if (*rollbackCmd) return runApply(global, rollbackOpts);
+  if (*statusCmd) return runStatus(global, statusOpts);
   if (*explainCmd) return runExplain(global, code, listCodes);
   return 2;
 }

@@ -1,0 +1,161 @@
+// `gops apply`: compiles the environment's plan and ECS JSON in memory (or reads them
+// from OUT/<env> with --plan-dir) and hands them to the runtime (runtime/deploy).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "driver/backends.h"
+#include "driver/commands.h"
+#include "driver/common.h"
+#include "gops/aws/aws.h"
+#include "gops/deploy/deploy.h"
+
+namespace gops::driver {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string envOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+/// The environment's plan and ECS JSON: compiled in memory, or read from --plan-dir.
+/// Returns an exit code (0 when `bundle` is ready).
+int loadBundle(const GlobalOptions& g, const std::string& path, const std::string& env, const std::string& planDir,
+               const char* command, deploy::Bundle& bundle) {
+  try {
+    if (!planDir.empty()) {
+      bundle = deploy::readBundle(planDir);
+      if (bundle.plan["environment"] != env) {
+        std::cerr << fmt::format("gops {}: error: `{}` holds the plan of environment {}, not {}\n", command, planDir,
+                                 bundle.plan["environment"].get<std::string>(), env);
+        return 2;
+      }
+      return 0;
+    }
+    int status = 0;
+    auto c = loadChecked(g, path, status);
+    if (!c) return status;
+    const model::AppModel& app = c->analysis.model;
+    if (!app.environment(env)) return unknownEnvironment(app, env);
+    backend::Options bo;
+    bo.environments = {env};
+    std::map<std::string, std::string> files;
+    const std::string prefix = env + "/";
+    for (const auto& b : backends()) {
+      if (b.name != "plan" && b.name != "ecs") continue;
+      backend::Output out = b.generate(app, bo);
+      for (const auto& e : out.errors) std::cerr << fmt::format("gops: error: {}\n", e);
+      if (!out.errors.empty()) return 1;
+      for (auto& f : out.files) {
+        if (f.path.rfind(prefix, 0) == 0) files[f.path.substr(prefix.size())] = std::move(f.contents);
+      }
+    }
+    bundle = deploy::makeBundle(std::move(files));
+    return 0;
+  } catch (const deploy::DeployError& e) {
+    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    return 2;
+  }
+}
+
+/// `terraform output -json` from a file; an empty object without one.
+int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& outputs) {
+  outputs = nlohmann::json::object();
+  if (file.empty()) return 0;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return ioFailure({fmt::format("`{}`: cannot read the Terraform outputs", file)});
+  std::ostringstream s;
+  s << in.rdbuf();
+  try {
+    outputs = nlohmann::json::parse(s.str());
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << fmt::format("gops {}: error: `{}` is not `terraform output -json`: {}\n", command, file, e.what());
+    return 2;
+  }
+  return 0;
+}
+
+aws::AwsClient makeClient(const deploy::Bundle& bundle) {
+  aws::ResolveOptions ro;
+  ro.defaultRegion = bundle.plan["region"].get<std::string>();
+  return aws::AwsClient(aws::resolveClientConfig(ro));
+}
+
+}  // namespace
+
+int runApply(const GlobalOptions& g, const ApplyOptions& o) {
+  deploy::Bundle bundle;
+  const char* command = o.rollback ? "rollback" : "apply";
+  if (int rc = loadBundle(g, o.path, o.env, o.planDir, command, bundle)) return rc;
+
+  deploy::ApplyOptions ao;
+  ao.imageTag = o.imageTag;
+  ao.jsonEvents = o.format == "json";
+  ao.out = &std::cout;
+  ao.settleSeconds = o.settleSeconds;
+  ao.pollSeconds = o.pollSeconds;
+  ao.commit = envOr("GITHUB_SHA", "");
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  ao.owner = fmt::format("{}@{} pid {}", envOr("GITHUB_ACTOR", envOr("USER", "unknown")), host, ::getpid());
+  ao.onlyService = o.service;
+  ao.toRevision = o.to;
+  if (int rc = loadTfOutputs(o.tfOutputs, command, ao.tfOutputs)) return rc;
+  if (!o.service.empty()) {
+    bool known = false;
+    for (const auto& s : bundle.plan.value("services", nlohmann::json::array())) known = known || s.value("name", "") == o.service;
+    if (!known) {
+      std::cerr << fmt::format("gops {}: error: environment {} has no service `{}`\n", command, o.env, o.service);
+      return 2;
+    }
+  }
+  const std::string app = bundle.plan["app"].get<std::string>();
+  ao.journalPath = o.journal.empty() ? fmt::format(".gops/journal/{}-{}.jsonl", app, o.env) : o.journal;
+  std::error_code ec;
+  if (fs::path(ao.journalPath).has_parent_path()) fs::create_directories(fs::path(ao.journalPath).parent_path(), ec);
+
+  try {
+    aws::AwsClient client = makeClient(bundle);
+    return o.rollback ? deploy::rollback(client, bundle, ao) : deploy::apply(client, bundle, ao);
+  } catch (const aws::Error& e) {
+    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    return 1;
+  } catch (const deploy::DeployError& e) {
+    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    return 1;
+  }
+}
+
+int runStatus(const GlobalOptions& g, const StatusOptions& o) {
+  deploy::Bundle bundle;
+  if (int rc = loadBundle(g, o.path, o.env, o.planDir, "status", bundle)) return rc;
+  nlohmann::json tf;
+  if (int rc = loadTfOutputs(o.tfOutputs, "status", tf)) return rc;
+  try {
+    aws::AwsClient client = makeClient(bundle);
+    nlohmann::json st = deploy::collectStatus(client, bundle, tf);
+    if (o.format == "json") {
+      std::cout << st.dump(2) << "\n";
+    } else {
+      deploy::printStatus(std::cout, st);
+    }
+    return 0;
+  } catch (const aws::AwsError& e) {
+    std::cerr << fmt::format("gops status: error: {} {}: {}: {}\n", e.service(), e.operation(), e.code(), e.message());
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("gops status: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace gops::driver

@@ -1,0 +1,84 @@
+#pragma once
+/// gops::deploy — executes a deployment plan (`<env>/plan.json`, docs/plan.md) and the
+/// ECS JSON next to it (docs/ecs.md) against the AWS APIs: `gops apply`.
+///
+/// Reads only the generated files (as text), never compiler internals. See
+/// docs/runtime.md for the commands, the exit codes, the ledger layout and the
+/// recovery procedures.
+#include <chrono>
+#include <iosfwd>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gops/aws/client.h"
+
+namespace gops::deploy {
+
+/// Exit codes of the runtime commands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;      ///< preflight or user error: nothing was changed
+inline constexpr int kExitUsage = 2;       ///< bad input files or arguments
+inline constexpr int kExitRolledBack = 3;  ///< the deploy failed and was rolled back completely
+inline constexpr int kExitRollbackIncomplete = 4;  ///< the rollback itself failed: see the journal
+
+/// A user-facing error (bad input, a missing output, a failed check).
+class DeployError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One environment's generated files: the plan and the ECS JSON, by path relative to
+/// the environment's directory (`plan.json`, `ecs/web.taskdef.json`, ...).
+struct Bundle {
+  nlohmann::json plan;
+  std::map<std::string, std::string> files;
+};
+
+/// Builds a bundle from file contents; checks `plan_version`. Throws DeployError.
+Bundle makeBundle(std::map<std::string, std::string> files);
+/// Reads `<dir>/plan.json` and `<dir>/ecs/*.json` (dir = OUT/<env>). Throws DeployError.
+Bundle readBundle(const std::string& dir);
+
+/// Replaces `{{tf:NAME}}`, `{{tf:NAME[i]}}` and `{{image_tag}}` in every string value of
+/// `doc` (docs/ecs.md, Placeholders). `tfOutputs` is `terraform output -json`.
+/// Throws DeployError naming the placeholder when an output is missing or of the wrong kind.
+nlohmann::json fillPlaceholders(const nlohmann::json& doc, const nlohmann::json& tfOutputs,
+                                const std::string& imageTag);
+
+struct ApplyOptions {
+  std::string imageTag;
+  nlohmann::json tfOutputs = nlohmann::json::object();
+  bool jsonEvents = false;        ///< --format json: one JSON event per line
+  std::ostream* out = nullptr;    ///< progress and results (required)
+  std::string journalPath;        ///< local journal (JSON lines); empty: no local journal
+  std::string commit;             ///< recorded in the ledger (GITHUB_SHA, or empty)
+  std::string owner;              ///< who holds the lock (user@host pid)
+  double settleSeconds = 60;      ///< wait after each weight change (docs/plan.md)
+  double pollSeconds = 5;         ///< how often waits and holds look at the APIs
+  int lockTtlSeconds = 7200;      ///< a lock older than this belongs to a dead apply
+  std::string onlyService;        ///< only this service (gops name); empty: all
+  bool rollback = false;          ///< set by rollback()
+  std::string toRevision;         ///< rollback: a task definition ARN, family:N or N; empty: from the ledger
+};
+
+/// `gops apply`: preflight, lock, deploy every service in the plan's order, roll back on
+/// failure. Returns one of the exit codes above. Never throws for AWS or user errors.
+int apply(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options);
+
+/// `gops rollback`: per service (or only `onlyService`), restores `toRevision`, else the
+/// revision before the last successful deploy, else the last good one (ledger); traffic
+/// included: a half-done deploy's task sets are removed and the weights put back first.
+/// Takes the lock like apply. Exit 0 restored, 1 refused, 4 the restore failed.
+int rollback(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options);
+
+/// `gops status`: per service the revision running, desired/running/pending counts, task
+/// sets and listener weights, a deployment in progress (from the ledger) with its step
+/// and weight, alarm states, and the last `history` deployments from the ledger.
+nlohmann::json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const nlohmann::json& tfOutputs, int history = 5);
+/// The text form of collectStatus's result.
+void printStatus(std::ostream& out, const nlohmann::json& status);
+
+}  // namespace gops::deploy

@@ -1,0 +1,160 @@
+// `gops status`: what runs in an environment now, and its last deployments (docs/runtime.md).
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "gops/aws/error.h"
+#include "gops/aws/xml.h"
+#include "gops/deploy/deploy.h"
+
+namespace gops::deploy {
+
+namespace {
+
+using json = nlohmann::json;
+
+json ledgerValue(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception&) {
+    return json();
+  }
+}
+
+}  // namespace
+
+json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutputs, int history) {
+  const json& plan = bundle.plan;
+  const std::string cluster = plan["cluster"].get<std::string>();
+  const std::string ledger = plan["ledger"].get<std::string>();
+  json result = {{"app", plan["app"]}, {"environment", plan["environment"]}, {"cluster", cluster}, {"services", json::array()}};
+  try {
+    json p = aws.callJson("ssm", "GetParameter", {{"Name", ledger + "/lock"}});
+    result["lock"] = ledgerValue(p["Parameter"]["Value"].get<std::string>());
+  } catch (const aws::AwsError& e) {
+    if (e.code() != "ParameterNotFound") throw;
+    result["lock"] = nullptr;
+  }
+  for (const auto& s : plan.value("services", json::array())) {
+    const std::string name = s["name"].get<std::string>();
+    json out = {{"name", name}, {"ecs_service", s["ecs_service"]}, {"strategy", s["strategy"]}};
+    json r = aws.callJson("ecs", "DescribeServices", {{"cluster", cluster}, {"services", json::array({s["ecs_service"]})}});
+    json svc;
+    for (const auto& x : r.value("services", json::array())) {
+      if (x.value("status", "") != "INACTIVE") svc = x;
+    }
+    if (svc.is_null()) {
+      out["exists"] = false;
+    } else {
+      out["exists"] = true;
+      out["task_definition"] = svc.value("taskDefinition", "");
+      out["desired"] = svc.value("desiredCount", 0);
+      out["running"] = svc.value("runningCount", 0);
+      out["pending"] = svc.value("pendingCount", 0);
+      json sets = json::array();
+      for (const auto& t : svc.value("taskSets", json::array())) {
+        json lb = t.value("loadBalancers", json::array());
+        sets.push_back({{"task_set", t.value("taskSetArn", "")}, {"status", t.value("status", "")},
+                        {"task_definition", t.value("taskDefinition", "")},
+                        {"target_group", lb.empty() ? "" : lb[0].value("targetGroupArn", "")},
+                        {"scale", t.contains("scale") ? t["scale"].value("value", 0.0) : 0.0}});
+        if (t.value("status", "") == "PRIMARY") out["task_definition"] = t.value("taskDefinition", "");
+      }
+      if (!sets.empty()) out["task_sets"] = sets;
+    }
+    if (s["traffic"].is_object()) {
+      json weights = json::object();
+      for (const auto& rule : s["traffic"]["listener_rules"]) {
+        std::string arn = fillPlaceholders(rule, tfOutputs, "").get<std::string>();
+        aws::QueryParams q{{"RuleArns.member.1", arn}};
+        auto doc = aws.callQuery("elasticloadbalancing", "DescribeRules", q);
+        for (const auto* ru : doc.result().members("Rules")) {
+          for (const auto* a : ru->members("Actions")) {
+            if (const auto* fc = a->child("ForwardConfig")) {
+              for (const auto* tg : fc->members("TargetGroups")) {
+                std::string tgArn = tg->childTextOr("TargetGroupArn", "");
+                std::string label = tgArn;
+                for (const char* c : {"blue", "green"}) {
+                  if (fillPlaceholders(s["traffic"]["target_groups"][c]["arn"], tfOutputs, "").get<std::string>() == tgArn) label = c;
+                }
+                weights[label] = std::stoi(tg->childTextOr("Weight", "0"));
+              }
+            }
+          }
+        }
+      }
+      out["weights"] = weights;
+    }
+    json alarms = s["watch"].value("alarms", json::array());
+    if (!alarms.empty()) {
+      json a = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", alarms}});
+      json states = json::object();
+      for (const auto& m : a.value("MetricAlarms", json::array())) states[m.value("AlarmName", "")] = m.value("StateValue", "");
+      out["alarms"] = states;
+    }
+    json deploys = json::array();
+    try {
+      json h = aws.callJson("ssm", "GetParameterHistory", {{"Name", ledger + "/services/" + name}});
+      json params = h.value("Parameters", json::array());
+      for (auto it = params.rbegin(); it != params.rend() && static_cast<int>(deploys.size()) < history; ++it) {
+        deploys.push_back(ledgerValue((*it).value("Value", "")));
+      }
+    } catch (const aws::AwsError& e) {
+      if (e.code() != "ParameterNotFound") throw;
+    }
+    // The history lists each update of a deploy's record; keep one (the latest) per deploy.
+    json unique = json::array();
+    std::vector<std::string> seen;
+    for (const auto& d : deploys) {
+      std::string id = d.is_object() ? d.value("deploy_id", "") : "";
+      if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+      seen.push_back(id);
+      unique.push_back(d);
+    }
+    if (!unique.empty() && unique[0].value("status", "") == "in_progress") out["in_progress"] = unique[0];
+    out["deployments"] = unique;
+    result["services"].push_back(out);
+  }
+  return result;
+}
+
+void printStatus(std::ostream& out, const json& st) {
+  out << fmt::format("{} {} (cluster {})\n", st["app"].get<std::string>(), st["environment"].get<std::string>(),
+                     st["cluster"].get<std::string>());
+  if (st["lock"].is_object()) {
+    out << fmt::format("locked by {} since {} (deploy {})\n", st["lock"].value("owner", "?"), st["lock"].value("started", "?"),
+                       st["lock"].value("deploy_id", "?"));
+  }
+  for (const auto& s : st["services"]) {
+    out << "\n" << s["name"].get<std::string>() << " (" << s["strategy"].get<std::string>() << ")\n";
+    if (!s.value("exists", false)) {
+      out << "  service does not exist\n";
+      continue;
+    }
+    out << fmt::format("  revision  {}\n  tasks     desired {}  running {}  pending {}\n", s.value("task_definition", ""),
+                       s.value("desired", 0), s.value("running", 0), s.value("pending", 0));
+    if (s.contains("weights")) {
+      std::string w;
+      for (auto it = s["weights"].begin(); it != s["weights"].end(); ++it) w += fmt::format("  {} {}%", it.key(), it.value().get<int>());
+      out << "  weights  " << w << "\n";
+    }
+    if (s.contains("in_progress")) {
+      const json& p = s["in_progress"];
+      out << fmt::format("  deploying {} (deploy {}): step {}, weight {}%\n", p.value("image_tag", ""), p.value("deploy_id", ""),
+                         p.value("step", ""), p.value("weight", 0.0));
+    }
+    if (s.contains("alarms")) {
+      for (auto it = s["alarms"].begin(); it != s["alarms"].end(); ++it) {
+        out << fmt::format("  alarm     {} {}\n", it.key(), it.value().get<std::string>());
+      }
+    }
+    for (const auto& d : s["deployments"]) {
+      if (!d.is_object()) continue;
+      out << fmt::format("  deployed  {:<12} {:<12} {} {}\n", d.value("image_tag", ""), d.value("status", ""), d.value("started", ""),
+                         d.value("reason", ""));
+    }
+  }
+}
+
+}  // namespace gops::deploy
