@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/ecs/ecs.h"
+#include "model_fixture.h"
 
 using namespace gops;
 using namespace gops::backend::ecs;
@@ -11,18 +12,8 @@ using nlohmann::json;
 namespace {
 
 model::AppModel smallApp() {
-  model::AppModel m;
-  m.app.name = "shop";
-  m.app.region = "us-east-1";
-  m.app.repository = "acme/shop";
-  m.app.registry = "111111111111";
-  m.app.sourceFile = "shop.gops";
-  model::Environment e;
-  e.name = "dev";
-  e.account = "222222222222";
-  e.region = "us-east-1";
-  e.network.cidr = "10.10.0.0/16";
-  e.network.zones = 2;
+  model::AppModel m = testing::shopApp();
+  model::Environment e = testing::devEnvironment();
 
   model::Service api;
   api.name = "api";

@@ -6,6 +6,7 @@
 #include "backends/terraform/cron.h"
 #include "backends/terraform/naming.h"
 #include "backends/terraform/terraform.h"
+#include "model_fixture.h"
 
 using namespace gops;
 using namespace gops::backend::terraform;
@@ -160,18 +161,8 @@ TEST_CASE("modules render blocks sorted and report duplicates", "[terraform][bod
 namespace {
 
 model::AppModel tinyApp() {
-  model::AppModel m;
-  m.app.name = "shop";
-  m.app.region = "us-east-1";
-  m.app.repository = "acme/shop";
-  m.app.registry = "111111111111";
-  m.app.sourceFile = "shop.gops";
-  model::Environment e;
-  e.name = "dev";
-  e.account = "222222222222";
-  e.region = "us-east-1";
-  e.network.cidr = "10.10.0.0/16";
-  e.network.zones = 2;
+  model::AppModel m = testing::shopApp();
+  model::Environment e = testing::devEnvironment();
   model::Service api;
   api.name = "api";
   api.image.repository = "shop/api";
