@@ -1,7 +1,8 @@
 " Vim syntax file for gops deployment specs (every token kind of grammar/GopsLexer.g4)
 if exists("b:current_syntax") | finish | endif
 
-syn keyword gopsDecl        app environment service job template rollout promote nextgroup=gopsDeclName skipwhite
+" A declaration keyword starts a line and is followed by a name; `rollout = ...` is an attribute.
+syn match   gopsDecl        "^\s*\zs\<\%(app\|environment\|service\|job\|template\|rollout\|promote\)\>\ze\s\+\h" nextgroup=gopsDeclName skipwhite
 syn keyword gopsImport      import
 syn keyword gopsKeyword     extends in step for every rollback when
 syn keyword gopsBoolean     true false
@@ -9,8 +10,9 @@ syn match   gopsDeclName    "\<[A-Za-z_][A-Za-z0-9_]*\>" contained
 syn match   gopsAttr        "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*="
 syn match   gopsBlock       "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*{"
 syn match   gopsCall        "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*("
-syn match   gopsCidr        "\<\d\+\.\d\+\%(\.\d\+\)\+\%(/\d\+\)\="
 syn match   gopsNumber      "\<\d\+\%(\.\d\+\)\=\%([A-Za-z%][A-Za-z0-9%]*\)\="
+" After gopsNumber: of two matches at one column the later defined wins.
+syn match   gopsCidr        "\<\d\+\.\d\+\%(\.\d\+\)\+\%(/\d\+\)\="
 syn match   gopsUnit        "\<\%(KiB\|MiB\|GiB\|TiB\|KB\|MB\|GB\|TB\|kb\|mb\|gb\|kib\|mib\|gib\|vcpus\|vcpu\|vCPU\|VCPU\)\>"
 syn match   gopsOperator    "->\|>=\|<=\|[<>=]"
 syn match   gopsEscape      "\\." contained
