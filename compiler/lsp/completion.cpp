@@ -30,6 +30,33 @@ std::string_view lastWord(std::string_view s, std::string_view* before) {
   return s.substr(i);
 }
 
+/// Whether the end of `line` is inside a string literal (escaped quotes skipped).
+bool inString(std::string_view line) {
+  bool in = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (in && line[i] == '\\') ++i;
+    else if (line[i] == '"') in = !in;
+  }
+  return in;
+}
+
+struct NameDoc {
+  std::string_view name, doc;
+};
+/// What `${...}` may name (docs/language.md, "Interpolation"; sema::Evaluator::interpolate).
+const std::vector<NameDoc>& interpolationNames() {
+  static const std::vector<NameDoc> names = {
+      {"app.name", "The app's name (the `app` block's name)."},
+      {"app.region", "The app's default region."},
+      {"app.repository", "The GitHub repository, `owner/name`."},
+      {"env.name", "The name of the environment being resolved."},
+      {"env.account", "The AWS account ID of the environment being resolved."},
+      {"env.region", "The region of the environment being resolved."},
+      {"service.name", "The name of the service or job being resolved."},
+  };
+  return names;
+}
+
 bool endsWithWord(std::string_view s, std::string_view word) {
   s = trimRight(s);
   if (s.size() < word.size() || s.substr(s.size() - word.size()) != word) return false;
@@ -38,7 +65,7 @@ bool endsWithWord(std::string_view s, std::string_view word) {
 
 void addValueDoc(std::vector<CompletionItem>& out, std::string_view name, CompletionKind kind) {
   const sema::ValueDoc* d = sema::findValueDoc(name);
-  CompletionItem item{std::string(name), kind, d ? std::string(d->signature) : "", d ? std::string(d->doc) : "", {}};
+  CompletionItem item{std::string(name), kind, d ? std::string(d->signature) : "", d ? std::string(d->doc) : "", {}, {}};
   out.push_back(std::move(item));
 }
 
@@ -47,7 +74,7 @@ void addNames(std::vector<CompletionItem>& out, const Snapshot& s, std::initiali
   for (const auto& f : s.program.files) {
     for (const auto& d : f.decls) {
       if (d.name.empty() || std::find(kinds.begin(), kinds.end(), d.kind) == kinds.end() || !seen.insert(d.name).second) continue;
-      out.push_back({d.name, CompletionKind::Reference, detail, d.doc, {}});
+      out.push_back({d.name, CompletionKind::Reference, detail, d.doc, {}, {}});
     }
   }
 }
@@ -62,7 +89,7 @@ void addValuesFor(std::vector<CompletionItem>& out, const Snapshot& s, sema::Ty 
     case Ty::Secret: for (auto n : {"ssm", "secretsmanager"}) addValueDoc(out, n, CompletionKind::Function); break;
     case Ty::Schedule: for (auto n : {"cron", "rate"}) addValueDoc(out, n, CompletionKind::Function); break;
     case Ty::GateList: for (auto n : {"tests_passed", "security_scan", "approval", "soak"}) addValueDoc(out, n, CompletionKind::Value); break;
-    case Ty::Bool: for (auto n : {"true", "false"}) out.push_back({n, CompletionKind::Keyword, "a boolean", {}, {}}); break;
+    case Ty::Bool: for (auto n : {"true", "false"}) out.push_back({n, CompletionKind::Keyword, "a boolean", {}, {}, {}}); break;
     case Ty::Rollout:
       for (auto n : {"rolling", "blue_green", "canary", "linear"}) addValueDoc(out, n, CompletionKind::Value);
       addNames(out, s, {ast::DeclKind::Rollout}, "rollout");
@@ -115,13 +142,32 @@ std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32
   std::string_view lead = trimRight(before);
 
   // import "std/...
-  if (std::count(line.begin(), line.end(), '"') % 2 == 1) {
+  if (inString(line)) {
     std::string_view head = trimRight(line.substr(0, line.rfind('"')));
     if (endsWithWord(head, "import")) {
-      for (const auto& m : sema::stdlibModules(s.stdlibDir)) out.push_back({m, CompletionKind::Module, "standard module", {}, {}});
+      for (const auto& m : sema::stdlibModules(s.stdlibDir)) out.push_back({m, CompletionKind::Module, "standard module", {}, {}, {}});
+      return out;
+    }
+    // "/shop/${env.na  -> the names interpolation knows in this declaration.
+    std::string_view str = line.substr(line.rfind('"') + 1);
+    std::size_t open = str.rfind("${");
+    if (open == std::string_view::npos || str.find('}', open) != std::string_view::npos) return out;
+    if (open > 0 && str[open - 1] == '\\') return out;  // `\${` is a literal
+    auto typed = static_cast<std::uint32_t>(str.size() - open - 2);
+    SourceRange replace{file, offset - typed, offset};
+    const ast::Decl* decl = select(s.program.files[file], offset).decl;
+    ast::DeclKind kind = decl ? decl->kind : ast::DeclKind::Service;
+    bool env = kind != ast::DeclKind::App && kind != ast::DeclKind::Promote;
+    bool unit = kind == ast::DeclKind::Service || kind == ast::DeclKind::Job || kind == ast::DeclKind::Template;
+    for (const auto& n : interpolationNames()) {
+      if ((n.name.rfind("env.", 0) == 0 && !env) || (n.name.rfind("service.", 0) == 0 && !unit)) continue;
+      out.push_back({std::string(n.name), CompletionKind::Reference, "interpolation", std::string(n.doc), {}, replace});
     }
     return out;  // nothing else completes inside a string
   }
+
+  // `{` and `.` trigger completion for `${env.`; elsewhere nothing follows them at once.
+  if (!trimRight(line).empty() && (trimRight(line).back() == '{' || line.back() == '.')) return out;
 
   Selection sel = select(s.program.files[file], offset);
 
@@ -143,7 +189,7 @@ std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32
       } else if (endsWithWord(head, "step")) {
         type = sema::Ty::Percent;
       }
-      for (const auto& u : unitsFor(type)) out.push_back({u, CompletionKind::Unit, "unit", {}, {}});
+      for (const auto& u : unitsFor(type)) out.push_back({u, CompletionKind::Unit, "unit", {}, {}, {}});
       return out;
     }
   }
@@ -157,7 +203,7 @@ std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32
     return out;
   }
   if (endsWithWord(lead, "when")) {
-    for (const auto& m : sema::metrics()) out.push_back({std::string(m.name), CompletionKind::Metric, "metric", std::string(m.doc), {}});
+    for (const auto& m : sema::metrics()) out.push_back({std::string(m.name), CompletionKind::Metric, "metric", std::string(m.doc), {}, {}});
     return out;
   }
   std::string_view stripped = lead;
@@ -185,31 +231,31 @@ std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32
   if (!stripped.empty() && stripped.back() != '{' && stripped.back() != '}') return out;
   if (!sel.decl || !sel.inBody) {
     for (auto k : {"app", "environment", "service", "job", "template", "rollout", "promote", "import"}) {
-      out.push_back({k, CompletionKind::Keyword, "declaration", {}, {}});
+      out.push_back({k, CompletionKind::Keyword, "declaration", {}, {}, {}});
     }
     return out;
   }
   if (sel.block) {
-    for (const auto& a : sel.block->attrs) out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}});
+    for (const auto& a : sel.block->attrs) out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}, {}});
     return out;
   }
   if (sel.schema) {
     bool job = sel.decl->kind == ast::DeclKind::Job, service = sel.decl->kind == ast::DeclKind::Service;
     for (const auto& a : sel.schema->attrs) {
       if ((a.serviceOnly && job) || (a.jobOnly && service)) continue;
-      out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}});
+      out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}, {}});
     }
     for (const auto& b : sel.schema->blocks) {
       if (b.serviceOnly && job) continue;
-      out.push_back({std::string(b.name), CompletionKind::Block, "block", std::string(b.doc), {}});
+      out.push_back({std::string(b.name), CompletionKind::Block, "block", std::string(b.doc), {}, {}});
     }
   }
   if (sel.inRolloutStrategy) {
-    out.push_back({"step", CompletionKind::Keyword, "step P for D", {}, {}});
-    out.push_back({"rollback", CompletionKind::Keyword, "rollback when METRIC > VALUE for D", {}, {}});
+    out.push_back({"step", CompletionKind::Keyword, "step P for D", {}, {}, {}});
+    out.push_back({"rollback", CompletionKind::Keyword, "rollback when METRIC > VALUE for D", {}, {}, {}});
   }
   bool unit = sel.decl->kind == ast::DeclKind::Service || sel.decl->kind == ast::DeclKind::Job || sel.decl->kind == ast::DeclKind::Template;
-  if (unit && sel.overrideEnv.empty() && !sel.inRolloutStrategy) out.push_back({"in", CompletionKind::Keyword, "in ENV { overrides }", {}, {}});
+  if (unit && sel.overrideEnv.empty() && !sel.inRolloutStrategy) out.push_back({"in", CompletionKind::Keyword, "in ENV { overrides }", {}, {}, {}});
   return out;
 }
 

@@ -59,6 +59,7 @@ struct CompletionItem {
   std::string detail;
   std::string documentation;
   std::string insertText;  ///< empty: the label
+  std::optional<SourceRange> replace;  ///< the text the item replaces (a text edit); none: the client's word
 };
 std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32_t offset);
 

@@ -32,6 +32,69 @@ std::string symbolHover(const Snapshot& s, const sema::Symbol& sym) {
   return md;
 }
 
+/// The language's keywords (docs/language.md), shown when the cursor is on one.
+std::string_view keywordDoc(std::string_view word) {
+  static const std::pair<std::string_view, std::string_view> docs[] = {
+      {"app", "```gops\napp NAME { region = ...  repository = ...  registry = ... }\n```\n\n"
+              "The app: its name, default region, GitHub repository and the account holding its ECR repositories. Exactly one per app."},
+      {"environment", "```gops\nenvironment NAME { account = ...  network { ... } }\n```\n\n"
+                      "A deployment target: one AWS account and region with its own network, cluster and load balancer."},
+      {"service", "```gops\nservice NAME [extends TEMPLATE] { image = ...  port = ... }\n```\n\n"
+                  "A long-running ECS service on Fargate."},
+      {"job", "```gops\njob NAME [extends TEMPLATE] { schedule = cron(...) }\n```\n\n"
+              "A scheduled task that EventBridge Scheduler runs on the environment's cluster."},
+      {"template", "```gops\ntemplate NAME [extends TEMPLATE] { ... }\n```\n\n"
+                   "A reusable body for services and jobs; checked against each service or job that uses it."},
+      {"rollout", "```gops\nrollout NAME = canary { step 10% for 5m }\n```\n\n"
+                  "A named rollout strategy (`rolling`, `blue_green`, `canary`, `linear`) that environments and services can set with `rollout = NAME`."},
+      {"promote", "```gops\npromote FROM -> TO { after = [tests_passed, soak(24h)] }\n```\n\n"
+                  "An image reaches `TO` only after passing these gates in `FROM`."},
+      {"import", "```gops\nimport \"std/rollouts\"\nimport \"./shared.gops\"\n```\n\n"
+                 "Makes the declarations of a standard module or of another file visible."},
+      {"extends", "```gops\nservice NAME extends TEMPLATE { ... }\n```\n\n"
+                  "Applies the template's body first, then this body; blocks merge field by field."},
+      {"in", "```gops\nin ENV { replicas = 6 }\n```\n\n"
+             "Settings for one environment, merged field by field over the body around it."},
+      {"step", "```gops\nstep 10% for 5m      // canary\nstep 10% every 1m    // linear\n```\n\n"
+               "A traffic shift: the share of traffic sent to the new version, and how long it is held."},
+      {"for", "`for D`: how long a canary step is held, or how long a `rollback when` condition must hold (whole minutes, default `1m`)."},
+      {"every", "`step P every D`: a linear rollout's equal steps, one every `D`."},
+      {"rollback", "```gops\nrollback when http_5xx_rate > 1% for 2m\nrollback when alarm(\"name\")\n```\n\n"
+                   "A condition under which the deploy rolls back automatically."},
+      {"when", "`rollback when CONDITION`: the condition that rolls a deploy back."},
+      {"true", "A boolean."},
+      {"false", "A boolean."},
+  };
+  for (const auto& [k, d] : docs) {
+    if (k == word) return d;
+  }
+  return {};
+}
+
+bool isIdentChar(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+/// A keyword under the cursor, outside strings and comments.
+std::optional<HoverInfo> keywordHover(const Snapshot& s, FileId file, std::uint32_t offset) {
+  const SourceFile& src = s.program.sources.file(file);
+  std::string_view text = src.text();
+  if (offset > text.size()) return std::nullopt;
+  std::uint32_t b = offset, e = offset;
+  while (b > 0 && isIdentChar(text[b - 1])) --b;
+  while (e < text.size() && isIdentChar(text[e])) ++e;
+  if (b == e) return std::nullopt;
+  std::string_view doc = keywordDoc(text.substr(b, e - b));
+  if (doc.empty()) return std::nullopt;
+  // Not in a string or a comment: scan the line up to the word.
+  bool inString = false;
+  for (std::uint32_t i = src.lineStart(src.lineCol(b).line); i < b; ++i) {
+    if (inString && text[i] == '\\') ++i;
+    else if (text[i] == '"') inString = !inString;
+    else if (!inString && text[i] == '/' && i + 1 < b && text[i + 1] == '/') return std::nullopt;
+  }
+  if (inString) return std::nullopt;
+  return HoverInfo{SourceRange{file, b, e}, std::string(doc)};
+}
+
 }  // namespace
 
 std::optional<HoverInfo> hover(const Snapshot& s, FileId file, std::uint32_t offset) {
@@ -72,7 +135,7 @@ std::optional<HoverInfo> hover(const Snapshot& s, FileId file, std::uint32_t off
       }
     }
   }
-  return std::nullopt;
+  return keywordHover(s, file, offset);
 }
 
 }  // namespace gops::lsp

@@ -213,6 +213,8 @@ void Server::dispatch(const std::string& m, const json& params, const json* id) 
       {"textDocument/rename", &Server::onRename},
       {"textDocument/foldingRange", &Server::onFoldingRange},
       {"textDocument/semanticTokens/full", &Server::onSemanticTokens},
+      {"textDocument/semanticTokens/full/delta", &Server::onSemanticTokensDelta},
+      {"textDocument/semanticTokens/range", &Server::onSemanticTokensRange},
       {"textDocument/codeAction", &Server::onCodeAction},
       {"textDocument/inlayHint", &Server::onInlayHint},
   };
@@ -241,10 +243,10 @@ json Server::onInitialize(const json&) {
            {"hoverProvider", true},
            {"definitionProvider", true},
            {"referencesProvider", true},
-           {"completionProvider", {{"triggerCharacters", {" ", "\"", "/", "="}}}},
+           {"completionProvider", {{"triggerCharacters", {" ", "\"", "/", "=", "{", "."}}}},
            {"renameProvider", {{"prepareProvider", true}}},
            {"foldingRangeProvider", true},
-           {"semanticTokensProvider", {{"legend", legend}, {"full", true}}},
+           {"semanticTokensProvider", {{"legend", legend}, {"full", {{"delta", true}}}, {"range", true}}},
            {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
            {"inlayHintProvider", true},
        }},
@@ -304,6 +306,7 @@ void Server::onDidChange(const json& params) {
 void Server::onDidClose(const json& params) {
   std::string path = pathOf(params);
   if (!drafts_.close(path)) return;  // closed twice, or never opened
+  lastTokens_.erase(path);
   engine_.removeText(path);
   pendingRoots_.insert(appRoot(path));
 }
@@ -444,7 +447,12 @@ json Server::onCompletion(const json& params) {
     json item = {{"label", c.label}, {"kind", completionKind(c.kind)}};
     if (!c.detail.empty()) item["detail"] = c.detail;
     if (!c.documentation.empty()) item["documentation"] = {{"kind", "markdown"}, {"value", c.documentation}};
-    if (!c.insertText.empty()) item["insertText"] = c.insertText;
+    if (c.replace) {
+      item["textEdit"] = {{"range", ranges.range(*c.replace)}, {"newText", c.insertText.empty() ? c.label : c.insertText}};
+      item["filterText"] = c.label;
+    } else if (!c.insertText.empty()) {
+      item["insertText"] = c.insertText;
+    }
     items.push_back(std::move(item));
   }
   return {{"isIncomplete", false}, {"items", items}};
@@ -482,22 +490,75 @@ json Server::onFoldingRange(const json& params) {
   return out;
 }
 
-json Server::onSemanticTokens(const json& params) {
-  GOPS_DOC(params);
-  json data = json::array();
+namespace {
+/// The LSP encoding of semantic tokens in [begin, end): five numbers per token, each
+/// position relative to the token before.
+std::vector<std::uint32_t> encodeTokens(const Snapshot& snap, FileId file, const LineIndex& index, std::uint32_t begin,
+                                        std::uint32_t end) {
+  std::vector<std::uint32_t> data;
   std::uint32_t prevLine = 0, prevChar = 0;
   for (const auto& t : semanticTokens(snap, file)) {
-    Position b = ranges.index(file).positionOf(t.range.begin);
-    Position e = ranges.index(file).positionOf(t.range.end);
+    if (t.range.end <= begin || t.range.begin >= end) continue;
+    Position b = index.positionOf(t.range.begin);
+    Position e = index.positionOf(t.range.end);
     if (e.line != b.line || e.character <= b.character) continue;
     std::uint32_t dLine = b.line - prevLine;
     std::uint32_t dChar = dLine == 0 ? b.character - prevChar : b.character;
     unsigned mods = (t.declaration ? 1u : 0u) | (t.documentation ? 2u : 0u);
-    for (std::uint32_t v : {dLine, dChar, e.character - b.character, static_cast<std::uint32_t>(t.type), mods}) data.push_back(v);
+    data.insert(data.end(), {dLine, dChar, e.character - b.character, static_cast<std::uint32_t>(t.type), mods});
     prevLine = b.line;
     prevChar = b.character;
   }
-  return {{"data", data}};
+  return data;
+}
+}  // namespace
+
+json Server::onSemanticTokens(const json& params) {
+  GOPS_DOC(params);
+  auto data = encodeTokens(snap, file, ranges.index(file), 0, 0xffffffffu);
+  std::string id = std::to_string(++tokenResults_);
+  json out = {{"resultId", id}, {"data", data}};
+  lastTokens_[path_] = {id, std::move(data)};
+  return out;
+}
+
+json Server::onSemanticTokensDelta(const json& params) {
+  GOPS_DOC(params);
+  auto data = encodeTokens(snap, file, ranges.index(file), 0, 0xffffffffu);
+  std::string id = std::to_string(++tokenResults_);
+  const json& previous = member(params, "previousResultId");
+  auto it = lastTokens_.find(path_);
+  json out;
+  if (it != lastTokens_.end() && previous.is_string() && previous.get<std::string>() == it->second.first) {
+    // One edit: what lies between the common prefix and the common suffix.
+    const auto& old = it->second.second;
+    std::size_t prefix = 0;
+    while (prefix < old.size() && prefix < data.size() && old[prefix] == data[prefix]) ++prefix;
+    std::size_t suffix = 0;
+    while (suffix < old.size() - prefix && suffix < data.size() - prefix &&
+           old[old.size() - 1 - suffix] == data[data.size() - 1 - suffix]) {
+      ++suffix;
+    }
+    json edits = json::array();
+    if (prefix + suffix != old.size() || prefix + suffix != data.size()) {
+      edits.push_back({{"start", prefix},
+                       {"deleteCount", old.size() - prefix - suffix},
+                       {"data", std::vector<std::uint32_t>(data.begin() + static_cast<std::ptrdiff_t>(prefix),
+                                                           data.end() - static_cast<std::ptrdiff_t>(suffix))}});
+    }
+    out = {{"resultId", id}, {"edits", edits}};
+  } else {
+    out = {{"resultId", id}, {"data", data}};  // unknown previous result: the full tokens
+  }
+  lastTokens_[path_] = {id, std::move(data)};
+  return out;
+}
+
+json Server::onSemanticTokensRange(const json& params) {
+  GOPS_DOC(params);
+  const json& r = params.at("range");
+  std::uint32_t b = ranges.offset(file, r.at("start")), e = ranges.offset(file, r.at("end"));
+  return {{"data", encodeTokens(snap, file, ranges.index(file), b, e)}};
 }
 
 json Server::onCodeAction(const json& params) {

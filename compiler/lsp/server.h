@@ -2,9 +2,12 @@
 /// The protocol binding: one method per LSP message, converting between JSON and
 /// the engine's features. Single-threaded; diagnostics are debounced by waiting
 /// for the input to go quiet (or for the next request) before checking.
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -55,6 +58,8 @@ class Server {
   json onRename(const json& params);
   json onFoldingRange(const json& params);
   json onSemanticTokens(const json& params);
+  json onSemanticTokensDelta(const json& params);
+  json onSemanticTokensRange(const json& params);
   json onCodeAction(const json& params);
   json onInlayHint(const json& params);
 
@@ -77,6 +82,9 @@ class Server {
   bool exit_ = false;
   std::set<std::string> pendingRoots_;
   std::map<std::string, std::set<std::string>> published_;  ///< app root -> URIs with diagnostics
+  /// The last semantic tokens sent per document, for delta requests: result id and data.
+  std::map<std::string, std::pair<std::string, std::vector<std::uint32_t>>> lastTokens_;
+  std::uint64_t tokenResults_ = 0;
   std::map<std::string, std::string> uris_;                 ///< canonical path -> URI as the client sent it
 };
 
