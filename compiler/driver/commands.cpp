@@ -27,9 +27,9 @@ namespace fs = std::filesystem;
 
 int runCheck(const GlobalOptions& g, const CheckOptions& o) {
   diag::DiagnosticEngine diags;
-  sema::Program prog = sema::loadProgram(o.paths, loadOptions(g), diags);
+  sema::Program& prog = *keepUntilExit(sema::loadProgram(o.paths, loadOptions(g), diags));
   if (!prog.ioErrors.empty()) return ioFailure(prog.ioErrors);
-  sema::analyze(prog, diags);
+  keepUntilExit(sema::analyze(prog, diags));
   diags.sort();
   if (o.format == "json") {
     std::cout << diag::renderJson(diags.diagnostics(), prog.sources);

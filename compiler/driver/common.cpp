@@ -32,6 +32,9 @@ std::string executablePath(const GlobalOptions& g) {
 sema::LoadOptions loadOptions(const GlobalOptions& g) {
   sema::LoadOptions o;
   o.stdlibDir = sema::findStdlib(executablePath(g), GOPS_SOURCE_STDLIB);
+  // ANTLR's tokens and trees are never freed either: the command ends soon after.
+  static auto* residue = new syntax::ParseResidue;  // deliberately never deleted
+  o.residue = residue;
   return o;
 }
 
@@ -64,9 +67,9 @@ int unknownEnvironment(const model::AppModel& app, const std::string& name) {
 }
 
 
-std::unique_ptr<Checked> loadChecked(const GlobalOptions& g, const std::string& path, int& status) {
+Checked* loadChecked(const GlobalOptions& g, const std::string& path, int& status) {
   diag::DiagnosticEngine diags;
-  auto c = std::make_unique<Checked>();
+  auto* c = keepUntilExit(Checked{});
   c->program = sema::loadProgram({path}, loadOptions(g), diags);
   if (!c->program.ioErrors.empty()) {
     status = ioFailure(c->program.ioErrors);

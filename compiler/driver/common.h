@@ -32,8 +32,17 @@ struct Checked {
   sema::Analysis analysis;
 };
 
+/// Keeps `value` until the process exits, never freeing it: a one-shot command's
+/// program and model are used until the end, and freeing their ~100k nodes at a
+/// 1,000-service spec would cost more than some phases (see main()).
+template <class T>
+T* keepUntilExit(T&& value) {
+  return new T(std::forward<T>(value));  // deliberately never deleted
+}
+
 /// Loads and checks `path`; prints its diagnostics (warnings too). Returns null
 /// and sets `status` (1 spec errors, 2 I/O errors) when the spec cannot be used.
-std::unique_ptr<Checked> loadChecked(const GlobalOptions& g, const std::string& path, int& status);
+/// The result lives until the process exits (keepUntilExit).
+Checked* loadChecked(const GlobalOptions& g, const std::string& path, int& status);
 
 }  // namespace gops::driver

@@ -43,14 +43,53 @@ std::vector<std::string> Snapshot::environments() const {
   return out;
 }
 
+Reaper::Reaper() : thread_([this] { loop(); }) {}
+
+Reaper::~Reaper() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void Reaper::dispose(std::shared_ptr<const void> p) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+}
+
+void Reaper::loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    while (!queue_.empty()) {
+      std::shared_ptr<const void> p = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      p.reset();  // the last owner frees it here, unless a request still holds it
+      lock.lock();
+    }
+    if (stop_) return;
+  }
+}
+
+void Engine::dropCache() {
+  for (auto& [root, snap] : cache_) reaper_.dispose(std::move(snap));
+  cache_.clear();
+}
+
 void Engine::setText(const std::string& path, std::string text) {
   overlays_[path] = std::move(text);
-  cache_.clear();
+  dropCache();
 }
 
 void Engine::removeText(const std::string& path) {
   overlays_.erase(path);
-  cache_.clear();
+  dropCache();
 }
 
 std::shared_ptr<const Snapshot> Engine::snapshot(const std::string& path) {
@@ -62,6 +101,7 @@ std::shared_ptr<const Snapshot> Engine::snapshot(const std::string& path) {
   sema::LoadOptions opts;
   opts.stdlibDir = stdlibDir_;
   opts.overlays = overlays_;
+  opts.residue = &s->parseResidue;
   diag::DiagnosticEngine diags;
   s->program = sema::loadProgram({root}, opts, diags);
   if (s->fileOf(path) == kNoFile) {

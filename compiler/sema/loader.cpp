@@ -136,7 +136,7 @@ class Loader {
       text = ss.str();
     }
     FileId id = add(real, isStdlib, std::move(text));
-    prog_.files[id] = syntax::parseFile(prog_.sources.file(id), diags_, opts_.parse);
+    prog_.files[id] = syntax::parseFile(prog_.sources.file(id), diags_, opts_.parse, opts_.residue);
     return id;
   }
 

@@ -20,6 +20,8 @@ struct LoadOptions {
   /// Files larger than this are refused (E0008).
   std::size_t maxFileBytes = 32u << 20;
   syntax::ParseLimits parse;
+  /// Takes ANTLR's state of every parse instead of freeing it at once (syntax::ParseResidue).
+  syntax::ParseResidue* residue = nullptr;
 };
 
 struct Import {

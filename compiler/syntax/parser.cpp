@@ -834,9 +834,30 @@ void attachDocComments(const SourceFile& file, ast::File& out) {
   }
 }
 
+/// ANTLR's objects of one parse, in the order they depend on each other (members are
+/// destroyed in reverse: the parser and its tree first, the input last).
+struct AntlrState {
+  explicit AntlrState(std::string_view text) : input(text), lexer(&input.stream()) {}
+  LexedInput input;
+  GopsLexer lexer;
+  std::unique_ptr<antlr4::ListTokenSource> source;
+  std::unique_ptr<antlr4::CommonTokenStream> tokens;
+  std::unique_ptr<GopsParser> parser;
+};
+
 }  // namespace
 
-ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const ParseLimits& limits) {
+void ParseResidue::keep(std::shared_ptr<void> part) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  parts_.push_back(std::move(part));
+}
+
+std::size_t ParseResidue::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return parts_.size();
+}
+
+ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const ParseLimits& limits, ParseResidue* residue) {
   ast::File out;
   out.file = file.id();
   std::size_t errorsBefore = diags.errorCount();
@@ -852,7 +873,8 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
     return out;
   }
 
-  LexedInput input(file.text());
+  auto state = std::make_shared<AntlrState>(file.text());
+  LexedInput& input = state->input;
   if (auto bad = firstInvalidUtf8(file.text())) {
     auto off = static_cast<std::uint32_t>(*bad);
     diags.report(diag::Code::InvalidUtf8, {file.id(), off, off + 1},
@@ -862,8 +884,7 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
 
   FileState st{file, input, diags, limits};
   try {
-    antlr4::ANTLRInputStream& stream = input.stream();
-    GopsLexer lexer(&stream);
+    GopsLexer& lexer = state->lexer;
     lexer.removeErrorListeners();
     std::vector<std::unique_ptr<antlr4::Token>> tokens = lexer.getAllTokens();
     screenTokens(st, tokens, out);
@@ -875,12 +896,14 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
       out.syntaxOk = diags.errorCount() == errorsBefore;
       return out;
     }
-    antlr4::ListTokenSource source(std::move(tokens));
-    antlr4::CommonTokenStream tokenStream(&source);
+    state->source = std::make_unique<antlr4::ListTokenSource>(std::move(tokens));
+    state->tokens = std::make_unique<antlr4::CommonTokenStream>(state->source.get());
+    antlr4::CommonTokenStream& tokenStream = *state->tokens;
     tokenStream.fill();
     st.tokens = &tokenStream;
 
-    GopsParser parser(&tokenStream);
+    state->parser = std::make_unique<GopsParser>(&tokenStream);
+    GopsParser& parser = *state->parser;
     parser.removeErrorListeners();
     // Two-stage parsing: fast SLL prediction that bails on the first error, then full
     // LL with error recovery only for files that need it.
@@ -903,6 +926,7 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
     // Already reported; keep what was built.
   }
   out.syntaxOk = diags.errorCount() == errorsBefore;
+  if (residue) residue->keep(std::move(state));
   return out;
 }
 
