@@ -531,16 +531,12 @@ class Generator {
     }
     if (!e.tests.empty()) {
       // The result goes to the ledger, where `gops promote --check` looks for it: passed
-      // when every test passed; failed when a test failed after a successful apply (the
-      // passed step was skipped).
-      Node passed = step("Record that the tests passed");
-      passed["id"] = "tests-passed";
-      passed["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result passed";
-      steps.add(passed);
-      Node failed = step("Record that the tests failed");
-      failed["if"] = "failure() && steps.apply.outcome == 'success' && steps.tests-passed.outcome == 'skipped'";
-      failed["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result failed";
-      steps.add(failed);
+      // when every test passed, failed when one failed (after a successful apply).
+      Node record = step("Record the tests' result");
+      record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
+      record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
+      record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
+      steps.add(record);
     }
     w["jobs"]["deploy"] = j;
     return w;
