@@ -79,6 +79,38 @@ struct StatusOptions {
 };
 int runStatus(const GlobalOptions& g, const StatusOptions& o);
 
+struct RecordTestsOptions {
+  std::string path;
+  std::string env;
+  std::string imageTag;
+  std::string result;           // passed | failed
+  std::string planDir;
+  std::string format = "text";  // text | json
+};
+/// 0 recorded, 1 AWS error, 2 usage or I/O.
+int runRecordTests(const GlobalOptions& g, const RecordTestsOptions& o);
+
+struct PromoteOptions {
+  std::string path;
+  std::string from;
+  std::string to;
+  std::string imageTag;
+  bool check = false;
+  std::string format = "text";  // text | json
+};
+/// `gops promote --check`: 0 every gate met, 1 some gate unmet (or AWS error), 2 usage.
+int runPromoteCheck(const GlobalOptions& g, const PromoteOptions& o);
+
+struct DriftOptions {
+  std::string path;
+  std::string env;
+  std::string tfOutputs;
+  std::string planDir;
+  std::string format = "text";  // text | json | markdown
+};
+/// 0 no drift, 2 drift, 1 errors (usage errors included).
+int runDrift(const GlobalOptions& g, const DriftOptions& o);
+
 int runExplain(const GlobalOptions& g, const std::string& code, bool list);
 
 }  // namespace gops::driver

@@ -95,6 +95,33 @@ int run(int argc, char** argv) {
   statusCmd->add_option("--plan-dir", statusOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
   statusCmd->add_option("--format", statusOpts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
+  RecordTestsOptions recordOpts;
+  auto* recordCmd = app.add_subcommand("record-tests", "Record the result of an environment's tests for an image tag in its ledger");
+  recordCmd->add_option("path", recordOpts.path, "A spec file or a directory of .gops files")->required();
+  recordCmd->add_option("--env", recordOpts.env, "The environment whose tests ran")->required();
+  recordCmd->add_option("--image-tag", recordOpts.imageTag, "The image tag the tests ran against")->required();
+  recordCmd->add_option("--result", recordOpts.result, "passed or failed")->required()->check(CLI::IsMember({"passed", "failed"}));
+  recordCmd->add_option("--plan-dir", recordOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
+  recordCmd->add_option("--format", recordOpts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  PromoteOptions promoteOpts;
+  auto* promoteCmd = app.add_subcommand("promote", "Check the gates of `promote FROM -> TO` for an image tag (--check)");
+  promoteCmd->add_flag("--check", promoteOpts.check, "Check every gate against the ledger and AWS; exit 1 listing each unmet one");
+  promoteCmd->add_option("path", promoteOpts.path, "A spec file or a directory of .gops files")->required();
+  promoteCmd->add_option("from", promoteOpts.from, "The environment promoted from")->required();
+  promoteCmd->add_option("to", promoteOpts.to, "The environment promoted to")->required();
+  promoteCmd->add_option("--image-tag", promoteOpts.imageTag, "The image tag to promote")->required();
+  promoteCmd->add_option("--format", promoteOpts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  DriftOptions driftOpts;
+  auto* driftCmd = app.add_subcommand("drift", "Compare what runs in an environment with the compiled spec; exit 2 on drift");
+  driftCmd->add_option("path", driftOpts.path, "A spec file or a directory of .gops files")->required();
+  driftCmd->add_option("--env", driftOpts.env, "The environment")->required();
+  driftCmd->add_option("--tf-outputs", driftOpts.tfOutputs, "`terraform output -json` of the environment's module (a file)");
+  driftCmd->add_option("--plan-dir", driftOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
+  driftCmd->add_option("--format", driftOpts.format, "text, json or markdown (the drift issue's body)")
+      ->check(CLI::IsMember({"text", "json", "markdown"}));
+
   std::string code;
   bool listCodes = false;
   auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
@@ -119,7 +146,7 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return 2;
+    return driftCmd->parsed() ? 1 : 2;  // gops drift: 2 means drift
   }
   global.color = color == "always" ? ColorMode::Always : color == "never" ? ColorMode::Never : ColorMode::Auto;
 
@@ -132,6 +159,9 @@ int run(int argc, char** argv) {
   if (*applyCmd) return runApply(global, applyOpts);
   if (*rollbackCmd) return runApply(global, rollbackOpts);
   if (*statusCmd) return runStatus(global, statusOpts);
+  if (*recordCmd) return runRecordTests(global, recordOpts);
+  if (*promoteCmd) return runPromoteCheck(global, promoteOpts);
+  if (*driftCmd) return runDrift(global, driftOpts);
   if (*explainCmd) return runExplain(global, code, listCodes);
   return 2;
 }

@@ -515,6 +515,7 @@ class Generator {
       steps.add(gate);
     }
     Node apply = step(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)));
+    if (!e.tests.empty()) apply["id"] = "apply";
     apply["run"] = "gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"";
     steps.add(apply);
     for (const auto& t : e.tests) {
@@ -529,8 +530,12 @@ class Generator {
       steps.add(test);
     }
     if (!e.tests.empty()) {
-      Node record = step("Record that the tests passed");
-      record["run"] = "gops promote \"$GOPS_SPEC\" --record tests_passed --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"";
+      // The result goes to the ledger, where `gops promote --check` looks for it: passed
+      // when every test passed, failed when one failed (after a successful apply).
+      Node record = step("Record the tests' result");
+      record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
+      record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
+      record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
       steps.add(record);
     }
     w["jobs"]["deploy"] = j;
@@ -716,14 +721,15 @@ class Generator {
           "set +e\n"
           "terraform -chdir=\"$MODULE\" plan -input=false -lock=false -no-color -detailed-exitcode > terraform.log 2>&1\n"
           "tf=$?\n"
-          "gops drift \"$GOPS_SPEC\" --env \"$GOPS_ENV\" > gops.log 2>&1\n"
+          "terraform -chdir=\"$MODULE\" output -json > tf-outputs.json || echo '{}' > tf-outputs.json\n"
+          "gops drift \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --tf-outputs tf-outputs.json --format markdown > gops.md 2> gops.log\n"
           "gops=$?\n"
           "set -e\n"
-          "cat terraform.log gops.log\n"
-          "# terraform: 0 in sync, 2 drift, else error; gops drift: 0 in sync, 1 drift, else error.\n"
-          "if [ \"$tf\" = 2 ] || [ \"$gops\" = 1 ]; then echo \"found=true\" >> \"$GITHUB_OUTPUT\"; fi\n"
+          "cat terraform.log gops.md gops.log\n"
+          "# terraform: 0 in sync, 2 drift, else error; gops drift: 0 in sync, 2 drift, else error.\n"
+          "if [ \"$tf\" = 2 ] || [ \"$gops\" = 2 ]; then echo \"found=true\" >> \"$GITHUB_OUTPUT\"; fi\n"
           "if [ \"$tf\" != 0 ] && [ \"$tf\" != 2 ]; then exit 1; fi\n"
-          "if [ \"$gops\" != 0 ] && [ \"$gops\" != 1 ]; then exit 1; fi\n";
+          "if [ \"$gops\" != 0 ] && [ \"$gops\" != 2 ]; then exit 1; fi\n";
       steps.add(check);
       Node issue = step("Open or update the drift issue");
       issue["if"] = "steps.drift.outputs.found == 'true'";
@@ -734,9 +740,12 @@ class Generator {
           "{\n"
           "  echo \"Drift found by $RUN_URL\"\n"
           "  echo\n"
+          "  head -c 30000 gops.md\n"
+          "  echo\n"
+          "  echo '### terraform plan'\n"
+          "  echo\n"
           "  echo '```'\n"
           "  tail -c 30000 terraform.log\n"
-          "  tail -c 30000 gops.log\n"
           "  echo '```'\n"
           "} > drift.md\n"
           "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"

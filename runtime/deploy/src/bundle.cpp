@@ -45,6 +45,11 @@ Bundle readBundle(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(fs::path(dir) / "ecs", ec)) {
     if (e.path().extension() == ".json") read(e.path(), "ecs/" + e.path().filename().string());
   }
+  // The environment's Terraform module, when it is there: gops drift compares the alarms
+  // it defines.
+  if (fs::is_regular_file(fs::path(dir) / "terraform" / "main.tf.json", ec)) {
+    read(fs::path(dir) / "terraform" / "main.tf.json", "terraform/main.tf.json");
+  }
   return makeBundle(std::move(files));
 }
 

@@ -39,7 +39,8 @@ struct Bundle {
 
 /// Builds a bundle from file contents; checks `plan_version`. Throws DeployError.
 Bundle makeBundle(std::map<std::string, std::string> files);
-/// Reads `<dir>/plan.json` and `<dir>/ecs/*.json` (dir = OUT/<env>). Throws DeployError.
+/// Reads `<dir>/plan.json`, `<dir>/ecs/*.json` and, when present, `<dir>/terraform/main.tf.json`
+/// (dir = OUT/<env>). Throws DeployError.
 Bundle readBundle(const std::string& dir);
 
 /// Replaces `{{tf:NAME}}`, `{{tf:NAME[i]}}` and `{{image_tag}}` in every string value of

@@ -1,0 +1,266 @@
+// `gops record-tests` and `gops promote --check` (docs/runtime.md).
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "gops/aws/encoding.h"
+#include "gops/aws/error.h"
+#include "gops/deploy/promote.h"
+#include "live.h"
+
+namespace gops::deploy {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+std::string formatSeconds(long long s) {
+  if (s < 0) s = 0;
+  if (s % 86400 == 0 && s >= 86400) return fmt::format("{} d", s / 86400);
+  if (s % 3600 == 0 && s >= 3600) return fmt::format("{} h", s / 3600);
+  if (s % 60 == 0 && s >= 60) return fmt::format("{} min", s / 60);
+  return fmt::format("{} s", s);
+}
+
+/// Collects the gates' outcomes.
+class Gates {
+ public:
+  void add(const std::string& gate, const std::string& status, const std::string& expected, const std::string& found) {
+    gates_.push_back({{"gate", gate}, {"status", status}, {"expected", expected}, {"found", found}});
+    if (status == "unmet") passed_ = false;
+  }
+  json result() const { return gates_; }
+  bool passed() const { return passed_; }
+
+ private:
+  json gates_ = json::array();
+  bool passed_ = true;
+};
+
+std::string describeDeploy(const json& d) {
+  std::string what = d.value("kind", "") == "rollback" ? "a rollback" : fmt::format("a deploy of {}", d.value("image_tag", "?"));
+  return fmt::format("{} ({}, ended {})", what, d.value("status", "?"), d.value("ended", d.value("started", "?")));
+}
+
+}  // namespace
+
+json recordTests(aws::AwsClient& aws, const Bundle& env, const RecordTestsOptions& o) {
+  json record = {{"image_tag", o.imageTag}, {"result", o.result}, {"recorded", aws::formatIso8601(Clock::now())},
+                 {"commit", o.commit}, {"actor", o.actor}};
+  const std::string name = env.plan["ledger"].get<std::string>() + "/tests/" + o.imageTag;
+  aws.callJson("ssm", "PutParameter", {{"Name", name}, {"Value", record.dump()}, {"Type", "String"}, {"Overwrite", true}});
+  record["parameter"] = name;
+  return record;
+}
+
+json promotionGates(const Bundle& to, const std::string& from) {
+  for (const auto& g : to.plan.value("gates", json::array())) {
+    if (g.value("from", "") == from) return g;
+  }
+  return nullptr;
+}
+
+json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle& toBundle, const std::string& tag, Clock::time_point now) {
+  const json& plan = fromBundle.plan;
+  const std::string from = plan["environment"].get<std::string>();
+  const std::string to = toBundle.plan["environment"].get<std::string>();
+  const std::string ledger = plan["ledger"].get<std::string>();
+  const std::string cluster = plan["cluster"].get<std::string>();
+  json rule = promotionGates(toBundle, from);
+  if (rule.is_null()) throw DeployError(fmt::format("there is no `promote {} -> {}` in the spec", from, to));
+  Gates gates;
+
+  // 1. Deployed: the last successful deploy of TAG in FROM's ledger, and nothing after it
+  //    that replaced it; every service's record and the revision it runs.
+  json history = live::ledgerHistory(aws, ledger, "deploy");
+  // One entry per deploy (the history holds each update of a record): keep the last.
+  json deploys = json::array();
+  for (const auto& d : history) {
+    if (!d.is_object()) continue;
+    if (!deploys.empty() && deploys.back().value("deploy_id", "") == d.value("deploy_id", "")) {
+      deploys.back() = d;
+    } else {
+      deploys.push_back(d);
+    }
+  }
+  std::optional<std::size_t> good;
+  for (std::size_t i = 0; i < deploys.size(); ++i) {
+    const json& d = deploys[i];
+    if (d.value("kind", "") != "rollback" && d.value("image_tag", "") == tag && d.value("status", "") == "succeeded") good = i;
+  }
+  const std::string expectDeployed = fmt::format("{} deployed successfully to {}, on every service", tag, from);
+  std::optional<Clock::time_point> ended;
+  std::vector<std::string> rollbacks;
+  if (!good) {
+    std::string found;
+    auto tried = std::find_if(deploys.rbegin(), deploys.rend(), [&](const json& d) {
+      return d.value("kind", "") != "rollback" && d.value("image_tag", "") == tag;
+    });
+    if (tried != deploys.rend()) {
+      found = fmt::format("its last deploy to {} did not succeed: {}{}", from, tried->value("status", "?"),
+                          tried->contains("reason") ? fmt::format(" ({})", tried->value("reason", "")) : "");
+    } else if (!deploys.empty()) {
+      found = fmt::format("{} was never deployed to {}; the last deploy there is {}", tag, from, describeDeploy(deploys.back()));
+    } else {
+      found = fmt::format("nothing was ever deployed to {} (its ledger {}/deploy is empty)", from, ledger);
+    }
+    gates.add("deployed", "unmet", expectDeployed, found);
+  } else {
+    const json& d = deploys[*good];
+    ended = aws::parseIso8601(d.value("ended", ""));
+    std::vector<std::string> problems;
+    for (std::size_t i = *good + 1; i < deploys.size(); ++i) {
+      const json& later = deploys[i];
+      if (later.value("kind", "") == "rollback") {
+        rollbacks.push_back(fmt::format("gops rollback at {} ({})", later.value("ended", later.value("started", "?")), later.value("status", "?")));
+      } else if (later.value("status", "") == "in_progress") {
+        problems.push_back(fmt::format("a deploy of {} to {} is in progress since {}", later.value("image_tag", "?"), from, later.value("started", "?")));
+      } else if (later.value("status", "") == "succeeded") {
+        problems.push_back(fmt::format("{} was deployed to {} after it, at {}", later.value("image_tag", "?"), from, later.value("ended", "?")));
+      } else if (later.value("image_tag", "") == tag) {
+        rollbacks.push_back(fmt::format("a later deploy of {} was {} at {}", tag, later.value("status", "?"), later.value("ended", "?")));
+      }
+    }
+    for (const auto& s : plan.value("services", json::array())) {
+      const std::string name = s["name"].get<std::string>();
+      auto rec = live::ledgerGet(aws, ledger, "services/" + name);
+      if (!rec) {
+        problems.push_back(fmt::format("service {} has no deploy in the ledger", name));
+        continue;
+      }
+      if (rec->value("image_tag", "") != tag || rec->value("status", "") != "succeeded") {
+        problems.push_back(fmt::format("service {}: its last deploy is {} ({})", name, rec->value("image_tag", "?"), rec->value("status", "?")));
+        continue;
+      }
+      json svc = live::describeService(aws, cluster, s["ecs_service"].get<std::string>());
+      if (svc.is_null()) {
+        problems.push_back(fmt::format("service {} ({}) does not exist in cluster {}", name, s["ecs_service"].get<std::string>(), cluster));
+        continue;
+      }
+      std::string running = live::runningTaskDefinition(svc);
+      std::string deployed = rec->value("task_definition", "");
+      if (running != deployed) {
+        problems.push_back(fmt::format("service {} runs {}, not {} (deployed with {})", name, running, deployed, tag));
+      }
+    }
+    if (problems.empty()) {
+      gates.add("deployed", "met", expectDeployed,
+                fmt::format("deploy {} succeeded at {}; every service runs its revision", d.value("deploy_id", "?"), d.value("ended", "?")));
+    } else {
+      std::string found;
+      for (const auto& p : problems) found += (found.empty() ? "" : "; ") + p;
+      gates.add("deployed", "unmet", expectDeployed, found);
+    }
+    std::string foundRb;
+    for (const auto& r : rollbacks) foundRb += (foundRb.empty() ? "" : "; ") + r;
+    gates.add("no_rollback", rollbacks.empty() ? "met" : "unmet", fmt::format("no rollback in {} since {} was deployed", from, tag),
+              rollbacks.empty() ? "none" : foundRb);
+  }
+
+  // 2. No alarm the FROM plan watches is in ALARM now.
+  std::vector<std::string> watched;
+  for (const auto& s : plan.value("services", json::array())) {
+    for (const auto& a : s["watch"].value("alarms", json::array())) {
+      if (std::find(watched.begin(), watched.end(), a.get<std::string>()) == watched.end()) watched.push_back(a.get<std::string>());
+    }
+  }
+  {
+    std::vector<std::string> firing, missing;
+    for (std::size_t i = 0; i < watched.size(); i += 100) {
+      json names = json::array();
+      for (std::size_t k = i; k < std::min(watched.size(), i + 100); ++k) names.push_back(watched[k]);
+      json r = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", names}});
+      std::vector<std::string> seen;
+      for (const auto& m : r.value("MetricAlarms", json::array())) {
+        seen.push_back(m.value("AlarmName", ""));
+        if (m.value("StateValue", "") == "ALARM") {
+          std::string since;
+          if (m.contains("StateUpdatedTimestamp") && m["StateUpdatedTimestamp"].is_number()) {
+            since = fmt::format(" since {}", aws::formatIso8601(Clock::time_point(std::chrono::seconds(m["StateUpdatedTimestamp"].get<long long>()))));
+          }
+          firing.push_back(fmt::format("{} is in ALARM{} ({})", m.value("AlarmName", ""), since, m.value("StateReason", "")));
+        }
+      }
+      for (const auto& n : names) {
+        if (std::find(seen.begin(), seen.end(), n.get<std::string>()) == seen.end()) missing.push_back(n.get<std::string>() + " does not exist");
+      }
+    }
+    std::string found;
+    for (const auto& f : firing) found += (found.empty() ? "" : "; ") + f;
+    for (const auto& f : missing) found += (found.empty() ? "" : "; ") + f;
+    gates.add("alarms", firing.empty() && missing.empty() ? "met" : "unmet",
+              fmt::format("no alarm of {} in ALARM ({} watched)", from, watched.size()),
+              found.empty() ? (watched.empty() ? "no alarms are watched" : "none in ALARM") : found);
+  }
+
+  // 3. The rule's own gates.
+  for (const auto& g : rule.value("require", json::array())) {
+    const std::string kind = g.value("kind", "");
+    if (kind == "tests_passed") {
+      auto t = live::ledgerGet(aws, ledger, "tests/" + tag);
+      const std::string expected = fmt::format("the tests of {} in {} recorded as passed", tag, from);
+      if (!t) {
+        gates.add(kind, "unmet", expected,
+                  fmt::format("no test result is recorded ({}/tests/{} does not exist; gops record-tests writes it){}", ledger, tag,
+                              plan.value("tests", json::array()).empty()
+                                  ? fmt::format("; {} declares no `tests`, so its deploy workflow records none", from)
+                                  : ""));
+      } else if (t->value("result", "") != "passed") {
+        gates.add(kind, "unmet", expected,
+                  fmt::format("recorded as {} at {} by {}{}", t->value("result", "?"), t->value("recorded", "?"), t->value("actor", "?"),
+                              t->value("commit", "").empty() ? "" : fmt::format(" (commit {})", t->value("commit", ""))));
+      } else {
+        gates.add(kind, "met", expected, fmt::format("passed, recorded at {} by {}", t->value("recorded", "?"), t->value("actor", "?")));
+      }
+    } else if (kind == "soak") {
+      long long need = static_cast<long long>(g.value("seconds", 0.0));
+      const std::string expected = fmt::format("{} in {} for {} since its deploy ended, without a rollback", tag, from, formatSeconds(need));
+      if (!good) {
+        gates.add(kind, "unmet", expected, fmt::format("{} is not deployed to {}, so its soak has not started", tag, from));
+      } else if (!ended) {
+        gates.add(kind, "unmet", expected, "the ledger does not say when the deploy ended");
+      } else {
+        long long elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - *ended).count();
+        if (!rollbacks.empty()) {
+          gates.add(kind, "unmet", expected, fmt::format("rolled back since ({})", rollbacks.front()));
+        } else if (elapsed < need) {
+          gates.add(kind, "unmet", expected,
+                    fmt::format("{} so far (deployed at {}); {} to go", formatSeconds(elapsed), aws::formatIso8601(*ended), formatSeconds(need - elapsed)));
+        } else {
+          gates.add(kind, "met", expected, fmt::format("{} since {}", formatSeconds(elapsed), aws::formatIso8601(*ended)));
+        }
+      }
+    } else if (kind == "approval") {
+      gates.add(kind, "workflow", fmt::format("an approval of the deploy to {}", to),
+                fmt::format("left to the GitHub environment's reviewers ({} environment protection)", to));
+    } else if (kind == "security_scan") {
+      gates.add(kind, "workflow", fmt::format("the image scan of {} clean", tag),
+                "left to the CI workflow's image scan (Trivy), which fails the build on high and critical findings");
+    } else {
+      gates.add(kind, "unmet", fmt::format("the gate `{}`", kind), "this gops does not know how to check it");
+    }
+  }
+  return {{"from", from}, {"to", to}, {"image_tag", tag}, {"passed", gates.passed()}, {"gates", gates.result()}};
+}
+
+void printPromotion(std::ostream& out, const json& r) {
+  const bool passed = r.value("passed", false);
+  out << fmt::format("promote {} -> {}, image tag {}\n", r.value("from", ""), r.value("to", ""), r.value("image_tag", ""));
+  for (const auto& g : r["gates"]) {
+    const std::string status = g.value("status", "");
+    const char* mark = status == "met" ? "ok  " : status == "unmet" ? "FAIL" : "--  ";
+    out << fmt::format("  {} {:<12} {}\n", mark, g.value("gate", ""), status == "met" || status == "workflow" ? g.value("found", "") : "");
+    if (status == "unmet") {
+      out << fmt::format("       expected: {}\n       found:    {}\n", g.value("expected", ""), g.value("found", ""));
+    }
+  }
+  int unmet = 0;
+  for (const auto& g : r["gates"]) unmet += g.value("status", "") == "unmet";
+  out << (passed ? fmt::format("gops promote: {} may be promoted from {} to {}\n", r.value("image_tag", ""), r.value("from", ""), r.value("to", ""))
+                 : fmt::format("gops promote: {} may not be promoted from {} to {}: {} gate(s) not met\n", r.value("image_tag", ""),
+                               r.value("from", ""), r.value("to", ""), unmet));
+}
+
+}  // namespace gops::deploy
