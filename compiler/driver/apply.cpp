@@ -1,8 +1,11 @@
 // `gops apply`: compiles the environment's plan and ECS JSON in memory (or reads them
 // from OUT/<env> with --plan-dir) and hands them to the runtime (runtime/deploy).
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -84,6 +87,86 @@ int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& 
   return 0;
 }
 
+/// The executable `name` on PATH, or empty.
+std::string onPath(const std::string& name) {
+  const std::string path = envOr("PATH", "");
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    fs::path candidate = fs::path(dir) / name;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return {};
+}
+
+/// Without --tf-outputs: `terraform output -json`, run in the environment's Terraform
+/// module (--tf-dir; else <plan-dir>/terraform; else <env>/terraform under the current
+/// directory, where the generated workflows find it after `gops build -o .`).
+int runTerraformOutput(const ApplyOptions& o, const char* command, nlohmann::json& outputs) {
+  const std::string dir = !o.tfDir.empty() ? o.tfDir : !o.planDir.empty() ? (fs::path(o.planDir) / "terraform").string()
+                                                                          : (fs::path(o.env) / "terraform").string();
+  const std::string terraform = onPath("terraform");
+  if (terraform.empty()) {
+    std::cerr << fmt::format("gops {}: error: no --tf-outputs given and `terraform` is not on PATH; pass --tf-outputs FILE "
+                             "(`terraform output -json` of environment {}'s module, saved to a file)\n", command, o.env);
+    return 2;
+  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    std::cerr << fmt::format("gops {}: error: no --tf-outputs given and `{}` is not a directory; name the environment's "
+                             "Terraform module with --tf-dir, or pass --tf-outputs FILE\n", command, dir);
+    return 2;
+  }
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0) return ioFailure({"cannot run terraform: pipe failed"});
+  std::cout.flush();
+  pid_t pid = ::fork();
+  if (pid < 0) return ioFailure({"cannot run terraform: fork failed"});
+  if (pid == 0) {
+    ::dup2(pipeFds[1], STDOUT_FILENO);
+    ::close(pipeFds[0]);
+    ::close(pipeFds[1]);
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    const char* argv[] = {terraform.c_str(), "output", "-json", nullptr};
+    ::execv(terraform.c_str(), const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(pipeFds[1]);
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(pipeFds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(pipeFds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::cerr << fmt::format("gops {}: error: `terraform output -json` in {} failed (exit {}); pass --tf-outputs FILE instead\n", command,
+                             dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 2;
+  }
+  try {
+    outputs = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << fmt::format("gops {}: error: `terraform output -json` in {} did not print JSON: {}\n", command, dir, e.what());
+    return 2;
+  }
+  if (!outputs.is_object()) {
+    std::cerr << fmt::format("gops {}: error: `terraform output -json` in {} did not print an object\n", command, dir);
+    return 2;
+  }
+  return 0;
+}
+
 aws::AwsClient makeClient(const deploy::Bundle& bundle) {
   aws::ResolveOptions ro;
   ro.defaultRegion = bundle.plan["region"].get<std::string>();
@@ -109,7 +192,15 @@ int runApply(const GlobalOptions& g, const ApplyOptions& o) {
   ao.owner = fmt::format("{}@{} pid {}", envOr("GITHUB_ACTOR", envOr("USER", "unknown")), host, ::getpid());
   ao.onlyService = o.service;
   ao.toRevision = o.to;
-  if (int rc = loadTfOutputs(o.tfOutputs, command, ao.tfOutputs)) return rc;
+  ao.resume = o.resume;
+  ao.maxParallel = o.maxParallel;
+  // The live line: text progress on a terminal, not in CI.
+  ao.liveLine = o.format != "json" && ::isatty(STDOUT_FILENO) && envOr("CI", "") != "true";
+  if (o.tfOutputs.empty()) {
+    if (int rc = runTerraformOutput(o, command, ao.tfOutputs)) return rc;
+  } else if (int rc = loadTfOutputs(o.tfOutputs, command, ao.tfOutputs)) {
+    return rc;
+  }
   if (!o.service.empty()) {
     bool known = false;
     for (const auto& s : bundle.plan.value("services", nlohmann::json::array())) known = known || s.value("name", "") == o.service;
@@ -125,6 +216,13 @@ int runApply(const GlobalOptions& g, const ApplyOptions& o) {
 
   try {
     aws::AwsClient client = makeClient(bundle);
+    // Each worker thread of a wave gets its own client: the same configuration and
+    // (cached, thread-safe) credentials, its own connection.
+    ao.newClient = [&client]() {
+      aws::ClientConfig config = client.config();
+      config.transport = aws::makeCurlTransport(config.http);
+      return std::make_unique<aws::AwsClient>(std::move(config));
+    };
     return o.rollback ? deploy::rollback(client, bundle, ao) : deploy::apply(client, bundle, ao);
   } catch (const aws::Error& e) {
     std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());

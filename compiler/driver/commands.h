@@ -65,6 +65,9 @@ struct ApplyOptions {
   bool rollback = false;        // gops rollback
   std::string service;          // rollback: only this service
   std::string to;               // rollback: the revision to restore
+  std::string tfDir;            // without tfOutputs: run `terraform output -json` here
+  bool resume = false;          // apply --resume: finish the apply that died
+  int maxParallel = 4;          // services of one wave deployed at the same time
 };
 /// 0 deployed, 1 preflight failed or locked (nothing changed), 2 usage or I/O,
 /// 3 rolled back, 4 the rollback itself failed. Also `gops rollback` (o.rollback).

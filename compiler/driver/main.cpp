@@ -65,7 +65,10 @@ int run(int argc, char** argv) {
   applyCmd->add_option("path", applyOpts.path, "A spec file or a directory of .gops files")->required();
   applyCmd->add_option("--env", applyOpts.env, "The environment")->required();
   applyCmd->add_option("--image-tag", applyOpts.imageTag, "The image tag to deploy")->required();
-  applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file)");
+  applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file); default: run it in --tf-dir");
+  applyCmd->add_option("--tf-dir", applyOpts.tfDir, "The environment's Terraform module, where `terraform output -json` runs without --tf-outputs (default: <plan-dir>/terraform, else <env>/terraform)");
+  applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
+  applyCmd->add_option("--max-parallel", applyOpts.maxParallel, "Services of one wave deployed at the same time (default 4)")->check(CLI::Range(1, 64));
   applyCmd->add_option("--plan-dir", applyOpts.planDir, "Execute OUT/<env> as written by `gops build` instead of compiling the spec");
   applyCmd->add_option("--format", applyOpts.format, "Progress: text (one line per step) or json (one event per line)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -80,7 +83,9 @@ int run(int argc, char** argv) {
   rollbackCmd->add_option("--env", rollbackOpts.env, "The environment")->required();
   rollbackCmd->add_option("--service", rollbackOpts.service, "Only this service");
   rollbackCmd->add_option("--to", rollbackOpts.to, "The revision: a task definition ARN, family:N or N (default: from the ledger)");
-  rollbackCmd->add_option("--tf-outputs", rollbackOpts.tfOutputs, "`terraform output -json` of the environment's module (a file)");
+  rollbackCmd->add_option("--tf-outputs", rollbackOpts.tfOutputs, "`terraform output -json` of the environment's module (a file); default: run it in --tf-dir");
+  rollbackCmd->add_option("--tf-dir", rollbackOpts.tfDir, "The environment's Terraform module (default: <plan-dir>/terraform, else <env>/terraform)");
+  rollbackCmd->add_option("--max-parallel", rollbackOpts.maxParallel, "Services of one wave restored at the same time (default 4)")->check(CLI::Range(1, 64));
   rollbackCmd->add_option("--plan-dir", rollbackOpts.planDir, "Read OUT/<env> as written by `gops build` instead of compiling the spec");
   rollbackCmd->add_option("--format", rollbackOpts.format, "Progress: text or json")->check(CLI::IsMember({"text", "json"}));
   rollbackCmd->add_option("--journal", rollbackOpts.journal, "The local journal (default .gops/journal/<app>-<env>.jsonl)");

@@ -588,9 +588,229 @@ def test_rollback_after_success(w):
         check(rec["status"] == "restored" and rec["image_tag"] == "v0", f"ledger of {name}: {rec}")
 
 
+# --- resume, waves, progress, terraform discovery -------------------------------------
+
+def task_sets_by_status(svc):
+    return {t["status"]: t for t in svc["taskSets"]}
+
+
+def kill_during_canary_hold(w, tag):
+    """Starts a canary apply of tag, kills it (-9) in the hold at 10%; returns its events."""
+    proc, lines = run_until_event(w, w.apply_cmd("canary", tag, "--format", "json"),
+                                  lambda e: e["event"] == "weights" and e.get("service") == "web" and e["weight"] == 10)
+    proc.kill()
+    proc.wait()
+    return [json.loads(line) for line in lines]
+
+
+def test_resume_after_kill(w):
+    """kill -9 in a canary hold, then apply --resume finishes the rollout."""
+    before = w.service("canary", "web")
+    old = task_sets_by_status(before)["PRIMARY"]
+    events = kill_during_canary_hold(w, "v1")
+    deploy_id = next(e["deploy_id"] for e in events if e["event"] == "locked")
+    check(len(w.service("canary", "web")["taskSets"]) == 2, "the killed apply left two task sets")
+    check(w.ledger("canary", "deploy")["status"] == "in_progress", "the ledger says in progress")
+    check(w.ledger("canary", "lock")["deploy_id"] == deploy_id, "the dead apply's lock is left")
+    code, out, err = w.apply("canary", "v1", "--resume", "--format", "json")
+    check(code == 0, f"resume: exit {code}\n{out}{err}")
+    ev = [json.loads(line) for line in out.splitlines()]
+    check(any(e["event"] == "lock_taken_over" for e in ev), "the dead lock is taken over")
+    res = [e for e in ev if e["event"] == "resume" and e.get("service") == "web"]
+    check(res and res[0]["index"] >= 3 and res[0]["weight"] == 10, f"web resumes at the step it died in: {res}")
+    shifted = [e["weight"] for e in ev if e["event"] == "weights" and e.get("service") == "web"]
+    check(shifted == [10, 50, 100], f"re-enters the 10% step, then continues: {shifted}")
+    check(not any(e["event"] == "step" and e.get("service") == "web" and e["action"] in ("register_task_definition", "create_task_set")
+                  for e in ev), "neither registers nor creates again")
+    after = w.service("canary", "web")
+    check(len(after["taskSets"]) == 1, f"one task set left: {after['taskSets']}")
+    new = after["taskSets"][0]
+    check(new["status"] == "PRIMARY" and new["externalId"] == deploy_id, f"the dead deploy's task set is primary: {new}")
+    check(new["taskSetArn"] != old["taskSetArn"] and w.image_of(new["taskDefinition"]).endswith("testapp/web:v1"), "runs v1")
+    tg = new["loadBalancers"][0]["targetGroupArn"]
+    weights = w.weights("canary", "web")
+    check(weights.get(tg) == 100 and sum(weights.values()) == 100, f"100% on the new group: {weights}")
+    rec = w.ledger("canary", "services/web")
+    check(rec["status"] == "succeeded" and rec["deploy_id"] == deploy_id and rec["task_definition"] == new["taskDefinition"], f"ledger: {rec}")
+    dep = w.ledger("canary", "deploy")
+    check(dep["status"] == "succeeded" and dep["deploy_id"] == deploy_id and dep.get("resumed"), f"deploy record: {dep}")
+    check(w.ledger("canary", "last-good/web")["task_definition"] == new["taskDefinition"], "last-good updated")
+    worker = w.service("canary", "worker")
+    check(w.image_of(worker["taskDefinition"]).endswith("testapp/worker:v1"), f"worker runs v1: {worker['taskDefinition']}")
+    check(w.ledger("canary", "last-good/worker")["task_definition"] == worker["taskDefinition"], "worker's last-good")
+    check(w.ledger("canary", "lock") is None, "lock released")
+
+
+def test_resume_nothing(w):
+    """--resume with nothing to resume: says so, changes nothing; exit 0 when the tag is deployed."""
+    dep = w.ledger("canary", "deploy")
+    code, out, err = w.apply("canary", dep["image_tag"], "--resume")
+    check(code == 0, f"exit {code}\n{out}{err}")
+    check("nothing to resume" in out and f"{dep['image_tag']} is deployed" in out, out)
+    other = "v2" if dep["image_tag"] != "v2" else "v3"
+    code, out, err = w.apply("canary", other, "--resume")
+    check(code == 1, f"another tag, nothing died: exit {code}\n{out}{err}")
+    check("nothing to resume" in out and "nothing was changed" in out, out)
+    check(w.ledger("canary", "deploy") == dep, "the ledger is unchanged")
+    check(w.ledger("canary", "lock") is None, "no lock left")
+
+
+def test_resume_other_tag(w):
+    """--resume with another tag than the dead deploy's is refused; the right one finishes; twice is harmless."""
+    events = kill_during_canary_hold(w, "v2")
+    deploy_id = next(e["deploy_id"] for e in events if e["event"] == "locked")
+    code, out, err = w.apply("canary", "v3", "--resume")
+    check(code == 1, f"exit {code}\n{out}{err}")
+    check("was deploying image tag v2, not v3" in out and "--image-tag v2" in out, "says which tag:\n" + out)
+    check(len(w.service("canary", "web")["taskSets"]) == 2, "nothing changed")
+    check(w.ledger("canary", "lock")["deploy_id"] == deploy_id, "the lock is left as it was")
+    code, out, err = w.apply("canary", "v2", "--resume")
+    check(code == 0, f"resume with v2: exit {code}\n{out}{err}")
+    check("resuming deploy " + deploy_id in out, out)
+    svc = w.service("canary", "web")
+    check(len(svc["taskSets"]) == 1 and w.image_of(svc["taskSets"][0]["taskDefinition"]).endswith(":v2"), "v2 primary")
+    code, out, err = w.apply("canary", "v2", "--resume")
+    check(code == 0 and "nothing to resume" in out, f"a second resume: exit {code}\n{out}{err}")
+
+
+def test_wave_concurrent(w):
+    """web and worker form one wave: they deploy at the same time (their events interleave)."""
+    plan = w.plan("canary")
+    check(any(set(wave) >= {"web", "worker"} for wave in plan["order"]), f"one wave: {plan['order']}")
+    code, out, err = w.apply("canary", "v3", "--format", "json")
+    check(code == 0, f"exit {code}\n{out}{err}")
+    ev = [json.loads(line) for line in out.splitlines()]
+    pos = {}
+    for i, e in enumerate(ev):
+        if e["event"] in ("step", "service_done") and e.get("service") in ("web", "worker"):
+            pos.setdefault((e["service"], e["event"]), []).append(i)
+    web_first, web_done = pos[("web", "step")][0], pos[("web", "service_done")][0]
+    worker_first, worker_done = pos[("worker", "step")][0], pos[("worker", "service_done")][0]
+    check(worker_first < web_done and web_first < worker_done,
+          f"overlapping steps: web {web_first}..{web_done}, worker {worker_first}..{worker_done}")
+    check(all("time_left" in e for e in ev if e["event"] == "step"), "step events carry time_left")
+    code, out, err = w.apply("canary", "v3", "--max-parallel", "1", "--format", "json")
+    check(code == 0, f"--max-parallel 1: exit {code}\n{out}{err}")
+    order = [e["service"] for e in map(json.loads, out.splitlines()) if e["event"] == "step"]
+    first = order[0]
+    check(order == sorted(order, key=lambda s: s != first), f"--max-parallel 1: one service after the other: {order}")
+
+
+def test_wave_failure(w):
+    """An alarm on web while worker deploys in the same wave: the whole wave is rolled back."""
+    plan = w.plan("canary")
+    alarm = next(s for s in plan["services"] if s["name"] == "web")["watch"]["alarms"][0]
+    web_before = w.service("canary", "web")
+    worker_before = w.service("canary", "worker")["taskDefinition"]
+    good_before = w.ledger("canary", "last-good/worker")
+    proc, lines = run_until_event(w, w.apply_cmd("canary", "v1", "--format", "json"),
+                                  lambda e: e["event"] == "weights" and e.get("service") == "web" and e["weight"] == 10)
+    try:
+        w.cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="the test sets it")
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        w.cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="the test resets it")
+    out = "".join(lines) + rest
+    check(proc.returncode == 3, f"exit {proc.returncode}, expected 3\n{out}{err}")
+    ev = [json.loads(line) for line in out.splitlines()]
+    check(any(e["event"] == "rollback" and e.get("service") == "worker" and e["trigger"] == "wave" for e in ev),
+          "worker is rolled back because web failed:\n" + out)
+    stable = task_sets_by_status(web_before)["PRIMARY"]
+    after = w.service("canary", "web")
+    check(len(after["taskSets"]) == 1 and after["taskSets"][0]["taskSetArn"] == stable["taskSetArn"], f"web: {after['taskSets']}")
+    weights = w.weights("canary", "web")
+    check(weights.get(stable["loadBalancers"][0]["targetGroupArn"]) == 100, f"web's traffic on the stable group: {weights}")
+    worker = w.service("canary", "worker")
+    check(worker["taskDefinition"] == worker_before, f"worker runs its previous revision: {worker['taskDefinition']} != {worker_before}")
+    check(len(worker["deployments"]) == 1, f"worker is stable: {worker['deployments']}")
+    for name in ("web", "worker"):
+        rec = w.ledger("canary", f"services/{name}")
+        check(rec["status"] == "rolled_back", f"ledger of {name}: {rec}")
+    dep = w.ledger("canary", "deploy")
+    check(dep["status"] == "rolled_back" and dep["services"] == {"web": "rolled_back", "worker": "rolled_back"}, f"deploy: {dep}")
+    check(w.ledger("canary", "last-good/worker") == good_before, "worker's last-good is unchanged")
+    check(w.ledger("canary", "lock") is None, "lock released")
+
+
+def run_in_pty(cmd, env, timeout=120):
+    """Runs cmd with a pseudo-terminal as stdout; returns (exit code, everything it wrote)."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    data = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r, _, _ = select.select([master], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            data += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    proc.wait(timeout=30)
+    return proc.returncode, data.decode(errors="replace")
+
+
+def test_live_line(w):
+    """On a terminal a status line is redrawn in place; under CI=true only plain lines."""
+    env = {k: v for k, v in w.env.items() if k != "CI"}
+    code, out = run_in_pty(w.apply_cmd("bluegreen", "v1"), env)
+    check(code == 0, f"exit {code}\n{out}")
+    live = [seg for seg in out.split("\r\x1b[K") if " s left" in seg and "\n" not in seg]
+    check(out.count("\r\x1b[K") >= 3 and live, f"the live line is redrawn in place:\n{out!r}")
+    check(any("web" in seg and "hold" in seg for seg in live), f"it shows the service, its step and the time left: {live[:5]}")
+    check("step 1/" in out and "deployed v1" in out, "the permanent lines are there too:\n" + out)
+    code, out = run_in_pty(w.apply_cmd("bluegreen", "v2"), dict(env, CI="true"))
+    check(code == 0, f"CI=true: exit {code}\n{out}")
+    check("\r\x1b[K" not in out and "\x1b[" not in out, f"CI=true: no live line:\n{out!r}")
+    check("step 1/" in out and " s left]" in out, "CI=true: plain step lines with the time left:\n" + out)
+
+
+def test_terraform_discovery(w):
+    """Without --tf-outputs, `terraform output -json` runs in <env>/terraform (a fake terraform checks how)."""
+    bindir = os.path.join(w.work, "fake-bin")
+    os.makedirs(bindir, exist_ok=True)
+    calls = os.path.join(w.work, "terraform-calls.txt")
+    fake = os.path.join(bindir, "terraform")
+    with open(fake, "w") as f:
+        f.write(f"""#!/bin/sh
+echo "$(pwd -P) $*" >> {calls}
+if [ "$*" != "output -json" ]; then echo "unexpected arguments: $*" >&2; exit 1; fi
+case "$(pwd -P)" in */rolling/terraform) ;; *) echo "unexpected directory $PWD" >&2; exit 1 ;; esac
+cat {w.tf_file("rolling")}
+""")
+    os.chmod(fake, 0o755)
+    cmd = [w.gops, "apply", SPEC, "--env", "rolling", "--image-tag", "v2",
+           "--journal", os.path.join(w.work, "rolling.journal.jsonl"), *FAST]
+    env = dict(w.env, PATH=bindir + os.pathsep + w.env.get("PATH", ""))
+    p = subprocess.run(cmd, env=env, cwd=w.out, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"exit {p.returncode}\n{p.stdout}{p.stderr}")
+    with open(calls) as f:
+        lines = f.read().splitlines()
+    check(lines == [os.path.join(os.path.realpath(w.out), "rolling", "terraform") + " output -json"], f"one call, in the module: {lines}")
+    svc = w.service("rolling", "web")
+    check(w.image_of(svc["taskDefinition"]).endswith("testapp/web:v2"), "deployed with the discovered outputs")
+    # --plan-dir OUT/ENV: the module next to the plan.
+    p = subprocess.run(cmd + ["--plan-dir", os.path.join(w.out, "rolling")], env=env, cwd=w.work, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"--plan-dir: exit {p.returncode}\n{p.stdout}{p.stderr}")
+    # No terraform on PATH: a clear error, nothing done.
+    empty = os.path.join(w.work, "empty-bin")
+    os.makedirs(empty, exist_ok=True)
+    p = subprocess.run(cmd, env=dict(w.env, PATH=empty), cwd=w.out, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and "terraform" in p.stderr and "--tf-outputs" in p.stderr, f"exit {p.returncode}\n{p.stdout}{p.stderr}")
+
+
 TESTS = [test_wrong_account, test_missing_image, test_missing_secret, test_rolling, test_blue_green, test_canary,
          test_canary_alarm_rollback, test_concurrent_apply_refused, test_kill_then_rollback, test_faults,
-         test_rollback_after_success]
+         test_rollback_after_success, test_resume_after_kill, test_resume_nothing, test_resume_other_tag,
+         test_wave_concurrent, test_wave_failure, test_live_line, test_terraform_discovery]
 
 
 def main():

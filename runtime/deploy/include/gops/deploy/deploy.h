@@ -6,8 +6,10 @@
 /// docs/runtime.md for the commands, the exit codes, the ledger layout and the
 /// recovery procedures.
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -63,6 +65,12 @@ struct ApplyOptions {
   std::string onlyService;        ///< only this service (gops name); empty: all
   bool rollback = false;          ///< set by rollback()
   std::string toRevision;         ///< rollback: a task definition ARN, family:N or N; empty: from the ledger
+  bool resume = false;            ///< --resume: finish the apply that died (ledger + journal)
+  int maxParallel = 4;            ///< services of one wave deployed at the same time (at least 1)
+  bool liveLine = false;          ///< text mode on a terminal: a status line updated in place
+  /// A new client for each worker thread of a wave (its own connection). Null: the
+  /// workers share the client passed to apply() (safe, but its calls are serialised).
+  std::function<std::unique_ptr<aws::AwsClient>()> newClient;
 };
 
 /// `gops apply`: preflight, lock, deploy every service in the plan's order, roll back on
