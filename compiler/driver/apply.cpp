@@ -16,6 +16,7 @@
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
+#include "driver/runtime_io.h"
 #include "gops/aws/aws.h"
 #include "gops/deploy/deploy.h"
 
@@ -24,11 +25,6 @@ namespace gops::driver {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string envOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
 
 /// The environment's plan and ECS JSON: compiled in memory, or read from --plan-dir.
 /// Returns an exit code (0 when `bundle` is ready).
@@ -68,23 +64,6 @@ int loadBundle(const GlobalOptions& g, const std::string& path, const std::strin
     std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
     return 2;
   }
-}
-
-/// `terraform output -json` from a file; an empty object without one.
-int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& outputs) {
-  outputs = nlohmann::json::object();
-  if (file.empty()) return 0;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return ioFailure({fmt::format("`{}`: cannot read the Terraform outputs", file)});
-  std::ostringstream s;
-  s << in.rdbuf();
-  try {
-    outputs = nlohmann::json::parse(s.str());
-  } catch (const nlohmann::json::exception& e) {
-    std::cerr << fmt::format("gops {}: error: `{}` is not `terraform output -json`: {}\n", command, file, e.what());
-    return 2;
-  }
-  return 0;
 }
 
 /// The executable `name` on PATH, or empty.
@@ -165,12 +144,6 @@ int runTerraformOutput(const ApplyOptions& o, const char* command, nlohmann::jso
     return 2;
   }
   return 0;
-}
-
-aws::AwsClient makeClient(const deploy::Bundle& bundle) {
-  aws::ResolveOptions ro;
-  ro.defaultRegion = bundle.plan["region"].get<std::string>();
-  return aws::AwsClient(aws::resolveClientConfig(ro));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
+#include "driver/runtime_io.h"
 #include "gops/aws/aws.h"
 #include "gops/deploy/deploy.h"
 #include "gops/deploy/drift.h"
@@ -24,11 +25,6 @@ namespace gops::driver {
 namespace {
 
 using json = nlohmann::json;
-
-std::string envOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
 
 /// The bundles of `envs` (plan and ECS JSON, plus the Terraform module with `terraform`),
 /// compiled in memory from one load of the spec. Returns an exit code (0: ready).
@@ -91,28 +87,6 @@ int loadOne(const GlobalOptions& g, const std::string& path, const std::string& 
   if (int rc = compileBundles(g, path, {env}, terraform, command, bundles)) return rc;
   bundle = std::move(bundles.front());
   return 0;
-}
-
-int loadTfOutputs(const std::string& file, const char* command, json& outputs) {
-  outputs = json::object();
-  if (file.empty()) return 0;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return ioFailure({fmt::format("`{}`: cannot read the Terraform outputs", file)});
-  std::ostringstream s;
-  s << in.rdbuf();
-  try {
-    outputs = json::parse(s.str());
-  } catch (const json::exception& e) {
-    std::cerr << fmt::format("gops {}: error: `{}` is not `terraform output -json`: {}\n", command, file, e.what());
-    return 2;
-  }
-  return 0;
-}
-
-aws::AwsClient makeClient(const deploy::Bundle& bundle) {
-  aws::ResolveOptions ro;
-  ro.defaultRegion = bundle.plan["region"].get<std::string>();
-  return aws::AwsClient(aws::resolveClientConfig(ro));
 }
 
 std::string errorText(const std::exception& e) {

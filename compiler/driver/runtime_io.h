@@ -1,0 +1,25 @@
+#pragma once
+/// What the runtime commands (apply, rollback, status, record-tests, promote --check,
+/// drift) share in the driver: environment variables, `terraform output -json` files
+/// and the AWS client for an environment's plan.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gops/aws/aws.h"
+#include "gops/deploy/deploy.h"
+
+namespace gops::driver {
+
+/// The environment variable `name`, or `fallback` when unset or empty.
+std::string envOr(const char* name, const std::string& fallback);
+
+/// `terraform output -json` read from `file` (an empty object when `file` is empty).
+/// Returns an exit code: 0, or 2 after printing why the file cannot be used.
+int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& outputs);
+
+/// An AWS client configured the way every AWS tool is (runtime/README.md), with the
+/// plan's region as the default.
+aws::AwsClient makeClient(const deploy::Bundle& bundle);
+
+}  // namespace gops::driver
