@@ -32,9 +32,8 @@ std::string executablePath(const GlobalOptions& g) {
 sema::LoadOptions loadOptions(const GlobalOptions& g) {
   sema::LoadOptions o;
   o.stdlibDir = sema::findStdlib(executablePath(g), GOPS_SOURCE_STDLIB);
-  // ANTLR's tokens and trees are never freed either: the command ends soon after.
-  static auto* residue = new syntax::ParseResidue;  // deliberately never deleted
-  o.residue = residue;
+  // No syntax::ParseResidue here: freeing ANTLR's tokens and tree costs less than the
+  // fresh pages the checker would otherwise fault in (docs/performance.md).
   return o;
 }
 
