@@ -32,9 +32,9 @@ struct Checked {
   sema::Analysis analysis;
 };
 
-/// Keeps `value` until the process exits, never freeing it: a one-shot command's
-/// program and model are used until the end, and freeing their ~100k nodes at a
-/// 1,000-service spec would cost more than some phases (see main()).
+/// Keeps `value` until the process exits, never freeing it: a one-shot command uses
+/// its program and model until the end, and freeing their nodes one by one (~100k at
+/// a 1,000-service spec) right before exiting would be work for nothing (see main()).
 template <class T>
 T* keepUntilExit(T&& value) {
   return new T(std::forward<T>(value));  // deliberately never deleted
