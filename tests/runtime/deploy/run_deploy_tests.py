@@ -813,26 +813,31 @@ TESTS = [test_wrong_account, test_missing_image, test_missing_secret, test_rolli
          test_wave_concurrent, test_wave_failure, test_live_line, test_terraform_discovery]
 
 
-def main():
+def run_suite(name, doc, tests, envs, prepare=None):
+    """Runs `tests` (or those named on the command line) against one moto_server and a
+    World with the Terraform-like resources of `envs`; `prepare(world)` runs first.
+    Prints PASS/FAIL per test; returns the exit code. Shared with run_gates_tests.py."""
     if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
+        print(doc, file=sys.stderr)
         return 2
     gops = os.path.abspath(sys.argv[1])
     only = set(sys.argv[2:])
     moto = Moto()
-    work = tempfile.mkdtemp(prefix="gops-deploy-")
+    work = tempfile.mkdtemp(prefix=f"gops-{name}-")
     failed = 0
     try:
         w = World(moto, gops, work)
+        if prepare:
+            prepare(w)
         try:
-            for env in ("rolling", "bluegreen", "canary"):
+            for env in envs:
                 w.terraform(env)
         except Exception:
             with open(moto.log.name) as f:
                 print("".join(f.readlines()[-30:]), file=sys.stderr)
             raise
-        print(f"run_deploy_tests.py: moto_server on {moto.endpoint}, work in {work}")
-        for t in TESTS:
+        print(f"run_{name}_tests.py: moto_server on {moto.endpoint}, work in {work}")
+        for t in tests:
             if only and t.__name__ not in only:
                 continue
             start = time.time()
@@ -846,8 +851,12 @@ def main():
         moto.stop()
         if not failed:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"run_deploy_tests.py: {failed} failed")
+    print(f"run_{name}_tests.py: {failed} failed")
     return 1 if failed else 0
+
+
+def main():
+    return run_suite("deploy", __doc__, TESTS, ("rolling", "bluegreen", "canary"))
 
 
 if __name__ == "__main__":

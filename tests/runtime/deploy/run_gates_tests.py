@@ -14,14 +14,12 @@ left.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_deploy_tests import Moto, World, Failure, check, SPEC  # noqa: E402  (exits 77 without moto/boto3)
+from run_deploy_tests import Failure, check, run_suite, SPEC  # noqa: E402  (exits 77 without moto/boto3)
 
 SOAK = 5  # soak(5s) in testapp.gops's `promote canary -> promoted`
 ALARM = "testapp-canary-errors"
@@ -284,41 +282,8 @@ TESTS = [test_not_deployed, test_record_tests, test_soak_not_elapsed, test_all_g
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    gops = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    moto = Moto()
-    work = tempfile.mkdtemp(prefix="gops-gates-")
-    failed = 0
-    try:
-        w = World(moto, gops, work)
-        w.env.update(GITHUB_ACTOR="gates-test", GITHUB_SHA="0123abcd")
-        try:
-            for env in ("canary", "rolling", "promoted"):
-                w.terraform(env)
-        except Exception:
-            with open(moto.log.name) as f:
-                print("".join(f.readlines()[-30:]), file=sys.stderr)
-            raise
-        print(f"run_gates_tests.py: moto_server on {moto.endpoint}, work in {work}")
-        for t in TESTS:
-            if only and t.__name__ not in only:
-                continue
-            start = time.time()
-            try:
-                t(w)
-                print(f"PASS {t.__name__} ({time.time() - start:.1f} s)")
-            except Failure as e:
-                failed += 1
-                print(f"FAIL {t.__name__}: {e}")
-    finally:
-        moto.stop()
-        if not failed:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f"run_gates_tests.py: {failed} failed")
-    return 1 if failed else 0
+    return run_suite("gates", __doc__, TESTS, ("canary", "rolling", "promoted"),
+                     prepare=lambda w: w.env.update(GITHUB_ACTOR="gates-test", GITHUB_SHA="0123abcd"))
 
 
 if __name__ == "__main__":
