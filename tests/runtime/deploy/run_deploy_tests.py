@@ -80,13 +80,16 @@ class FaultProxy:
     """An HTTP proxy in front of moto that answers some requests with a throttling error
     (ThrottlingException for JSON protocols, Throttling for query protocols) or a 500,
     deterministically: request n is throttled when n % 5 == 0, answered 500 when n % 7 == 0,
-    so no request fails three times in a row (the client's default attempts)."""
+    but one request (its operation and body: a retry sends the same) at most once, so
+    none fails three times in a row (the client's default attempts) even when the
+    services of a wave call concurrently and their requests interleave."""
 
     def __init__(self, target_port):
         proxy = self
         self.count = 0
         self.injected = 0
         self.lock = threading.Lock()
+        self.faulted = set()  # (operation, body) of each request answered with a fault
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -94,13 +97,16 @@ class FaultProxy:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                key = (self.headers.get("X-Amz-Target", self.path), body)
                 with proxy.lock:
                     proxy.count += 1
                     n = proxy.count
-                json_protocol = "X-Amz-Target" in self.headers
-                if n % 5 == 0 or n % 7 == 0:
-                    with proxy.lock:
+                    fault = (n % 5 == 0 or n % 7 == 0) and key not in proxy.faulted
+                    if fault:
+                        proxy.faulted.add(key)
                         proxy.injected += 1
+                json_protocol = "X-Amz-Target" in self.headers
+                if fault:
                     if n % 5 == 0 and json_protocol:
                         status, ctype = 400, "application/x-amz-json-1.1"
                         payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
