@@ -71,28 +71,18 @@ std::string_view keywordDoc(std::string_view word) {
   return {};
 }
 
-bool isIdentChar(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
-
-/// A keyword under the cursor, outside strings and comments.
+/// A keyword under the cursor: the lexer's own classification, so a keyword's spelling
+/// inside a string or a comment is none.
 std::optional<HoverInfo> keywordHover(const Snapshot& s, FileId file, std::uint32_t offset) {
   const SourceFile& src = s.program.sources.file(file);
-  std::string_view text = src.text();
-  if (offset > text.size()) return std::nullopt;
-  std::uint32_t b = offset, e = offset;
-  while (b > 0 && isIdentChar(text[b - 1])) --b;
-  while (e < text.size() && isIdentChar(text[e])) ++e;
-  if (b == e) return std::nullopt;
-  std::string_view doc = keywordDoc(text.substr(b, e - b));
-  if (doc.empty()) return std::nullopt;
-  // Not in a string or a comment: scan the line up to the word.
-  bool inString = false;
-  for (std::uint32_t i = src.lineStart(src.lineCol(b).line); i < b; ++i) {
-    if (inString && text[i] == '\\') ++i;
-    else if (text[i] == '"') inString = !inString;
-    else if (!inString && text[i] == '/' && i + 1 < b && text[i + 1] == '/') return std::nullopt;
+  for (const auto& t : syntax::lexFile(src)) {
+    if (t.range.begin > offset) break;
+    if (t.cls != syntax::TokenClass::Keyword || offset > t.range.end) continue;
+    std::string_view doc = keywordDoc(s.program.sources.textOf(t.range));
+    if (doc.empty()) return std::nullopt;
+    return HoverInfo{t.range, std::string(doc)};
   }
-  if (inString) return std::nullopt;
-  return HoverInfo{SourceRange{file, b, e}, std::string(doc)};
+  return std::nullopt;
 }
 
 }  // namespace

@@ -490,6 +490,19 @@ def run_until_event(w, cmd, predicate, timeout=120):
     raise Failure("the event never came:\n" + "".join(lines) + proc.stderr.read())
 
 
+def apply_alarm_at_first_shift(w, tag, alarm):
+    """Applies `tag` to the canary environment (JSON events) and sets `alarm` to ALARM once
+    web's weights reach 10%; resets it afterwards. Returns (exit code, stdout, stderr)."""
+    proc, lines = run_until_event(w, w.apply_cmd("canary", tag, "--format", "json"),
+                                  lambda e: e["event"] == "weights" and e.get("service") == "web" and e["weight"] == 10)
+    try:
+        w.cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="the test sets it")
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        w.cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="the test resets it")
+    return proc.returncode, "".join(lines) + rest, err
+
+
 def test_canary_alarm_rollback(w):
     """ALARM during a canary hold: complete rollback, exit 3, ledger says rolled back."""
     plan = w.plan("canary")
@@ -498,15 +511,8 @@ def test_canary_alarm_rollback(w):
     before = w.service("canary", "web")
     stable_ts = before["taskSets"][0]
     stable_tg = stable_ts["loadBalancers"][0]["targetGroupArn"]
-    proc, lines = run_until_event(w, w.apply_cmd("canary", "v2", "--format", "json"),
-                                  lambda e: e["event"] == "weights" and e.get("service") == "web" and e["weight"] == 10)
-    try:
-        w.cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="the test sets it")
-        rest, err = proc.communicate(timeout=120)
-    finally:
-        w.cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="the test resets it")
-    out = "".join(lines) + rest
-    check(proc.returncode == 3, f"exit {proc.returncode}, expected 3\n{out}{err}")
+    code, out, err = apply_alarm_at_first_shift(w, "v2", alarm)
+    check(code == 3, f"exit {code}, expected 3\n{out}{err}")
     events = [json.loads(line) for line in out.splitlines()]
     rb = [e for e in events if e["event"] == "rollback"]
     check(rb and rb[0]["trigger"] == "alarm" and alarm in rb[0]["reason"], f"rollback event names the alarm: {rb}")
@@ -709,15 +715,8 @@ def test_wave_failure(w):
     web_before = w.service("canary", "web")
     worker_before = w.service("canary", "worker")["taskDefinition"]
     good_before = w.ledger("canary", "last-good/worker")
-    proc, lines = run_until_event(w, w.apply_cmd("canary", "v1", "--format", "json"),
-                                  lambda e: e["event"] == "weights" and e.get("service") == "web" and e["weight"] == 10)
-    try:
-        w.cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="the test sets it")
-        rest, err = proc.communicate(timeout=120)
-    finally:
-        w.cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="the test resets it")
-    out = "".join(lines) + rest
-    check(proc.returncode == 3, f"exit {proc.returncode}, expected 3\n{out}{err}")
+    code, out, err = apply_alarm_at_first_shift(w, "v1", alarm)
+    check(code == 3, f"exit {code}, expected 3\n{out}{err}")
     ev = [json.loads(line) for line in out.splitlines()]
     check(any(e["event"] == "rollback" and e.get("service") == "worker" and e["trigger"] == "wave" for e in ev),
           "worker is rolled back because web failed:\n" + out)
