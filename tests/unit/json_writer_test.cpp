@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "support/json_writer.h"
 
 using namespace gops;
@@ -18,4 +20,61 @@ TEST_CASE("numbers print in their shortest form", "[json]") {
   std::string out;
   JsonWriter::escape(out, std::string("\x01", 1));
   CHECK(out == "\\u0001");
+}
+
+namespace {
+// The obvious byte-at-a-time escape, to compare the writer's (which scans sixteen
+// bytes at a time) against.
+std::string referenceEscape(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("escaping finds every special byte at every position", "[json]") {
+  // Each special byte (and bytes next to the ranges' edges: 0x1f/0x20, 0x7f, 0x80,
+  // 0xff, UTF-8) at every offset of strings up to 70 bytes long, alone and in pairs.
+  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f\x00", 10);
+  const std::string plain = std::string("a \x20\x7f\x80\xff\xc3\xa9~!", 10);
+  for (std::size_t len = 0; len <= 70; ++len) {
+    std::string base;
+    for (std::size_t i = 0; i < len; ++i) base += plain[i % plain.size()];
+    std::string out;
+    JsonWriter::escape(out, base);
+    REQUIRE(out == referenceEscape(base));
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (char sp : specials) {
+        std::string s = base;
+        s[pos] = sp;
+        if (pos + 17 < len) s[pos + 17] = '"';
+        out.clear();
+        JsonWriter::escape(out, s);
+        INFO("length " << len << ", special byte " << static_cast<int>(static_cast<unsigned char>(sp)) << " at " << pos);
+        REQUIRE(out == referenceEscape(s));
+      }
+    }
+  }
+  std::string out = "kept ";
+  JsonWriter::escape(out, "appends");
+  CHECK(out == "kept appends");
 }
