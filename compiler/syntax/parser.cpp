@@ -1,6 +1,7 @@
 #include "syntax/parser.h"
 
 #include <algorithm>
+#include <typeinfo>
 
 #include <antlr4-runtime.h>
 #include <fmt/format.h>
@@ -331,6 +332,64 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
 
 // ---------------------------------------------------------------------------------
 // Parse tree -> AST.
+//
+// The builder reads the tree through the helpers below rather than the generated
+// accessors: ANTLR 4.9's accessors `dynamic_cast` every child of a context on every
+// call, and `RuleContext::getText` builds a stringstream; together they were a fifth
+// of `gops check`. Labelled alternatives are leaf classes, so an exact `typeid` match
+// is the same test as `dynamic_cast`; the parser creates only TerminalNodeImpl and
+// ErrorNodeImpl leaves, so every other child is a rule context.
+
+template <class T, class P>
+T* as(P* p) {
+  return p && typeid(*p) == typeid(T) ? static_cast<T*>(p) : nullptr;
+}
+
+bool isTerminal(antlr4::tree::ParseTree* t) {
+  const std::type_info& type = typeid(*t);
+  return type == typeid(antlr4::tree::TerminalNodeImpl) || type == typeid(antlr4::tree::ErrorNodeImpl);
+}
+
+/// The `nth` child of `c` that is the rule `ruleIndex` (nullptr when there is none).
+template <class T>
+T* child(antlr4::ParserRuleContext* c, std::size_t ruleIndex, std::size_t nth = 0) {
+  for (auto* ch : c->children) {
+    if (isTerminal(ch)) continue;
+    auto* r = static_cast<antlr4::RuleContext*>(ch);
+    if (r->getRuleIndex() == ruleIndex && nth-- == 0) return static_cast<T*>(r);
+  }
+  return nullptr;
+}
+
+/// Every child of `c` that is the rule `ruleIndex`.
+template <class T>
+std::vector<T*> children(antlr4::ParserRuleContext* c, std::size_t ruleIndex) {
+  std::vector<T*> out;
+  for (auto* ch : c->children) {
+    if (isTerminal(ch)) continue;
+    auto* r = static_cast<antlr4::RuleContext*>(ch);
+    if (r->getRuleIndex() == ruleIndex) out.push_back(static_cast<T*>(r));
+  }
+  return out;
+}
+
+/// The first token child of `c` of type `type` (an error node counts, as in ANTLR's
+/// accessors).
+antlr4::tree::TerminalNode* token(antlr4::ParserRuleContext* c, std::size_t type) {
+  for (auto* ch : c->children) {
+    if (!isTerminal(ch)) continue;
+    auto* t = static_cast<antlr4::tree::TerminalNode*>(ch);
+    if (t->getSymbol()->getType() == type) return t;
+  }
+  return nullptr;
+}
+
+GopsParser::NameContext* nameOf(antlr4::ParserRuleContext* c) { return child<GopsParser::NameContext>(c, GopsParser::RuleName); }
+GopsParser::BodyContext* bodyOf(antlr4::ParserRuleContext* c) { return child<GopsParser::BodyContext>(c, GopsParser::RuleBody); }
+GopsParser::ValueContext* valueOf(antlr4::ParserRuleContext* c) { return child<GopsParser::ValueContext>(c, GopsParser::RuleValue); }
+std::vector<GopsParser::ValueContext*> valuesOf(antlr4::ParserRuleContext* c) {
+  return children<GopsParser::ValueContext>(c, GopsParser::RuleValue);
+}
 
 class AstBuilder {
  public:
@@ -338,7 +397,7 @@ class AstBuilder {
 
   void build(GopsParser::FileContext* file, ast::File& out) {
     if (!file) return;
-    for (auto* d : file->decl()) {
+    for (auto* d : children<GopsParser::DeclContext>(file, GopsParser::RuleDecl)) {
       if (auto decl = buildDecl(d)) out.decls.push_back(std::move(*decl));
     }
   }
@@ -348,20 +407,24 @@ class AstBuilder {
   SourceRange range(antlr4::ParserRuleContext* c) const { return st_.range(c); }
   SourceRange range(antlr4::tree::TerminalNode* n) const { return n ? st_.range(n->getSymbol()) : SourceRange{}; }
 
+  /// A token's text, sliced from the source (ANTLR's getText converts it back from
+  /// the UTF-32 stream). Tokens conjured by error recovery have no source.
+  std::string text(const antlr4::Token* t) const {
+    if (t->getTokenIndex() == static_cast<std::size_t>(-1) || t->getStartIndex() == static_cast<std::size_t>(-1)) return t->getText();
+    SourceRange r = range(t);
+    return std::string(st_.file.text().substr(r.begin, r.end - r.begin));
+  }
+  std::string text(antlr4::tree::TerminalNode* n) const { return text(n->getSymbol()); }
+  /// The text of a rule: a name or a comparison is one token.
+  std::string text(antlr4::ParserRuleContext* c) const {
+    if (c->getStart() && c->getStart() == c->getStop()) return text(c->getStart());
+    return c->getText();
+  }
+
   std::optional<ast::Decl> buildDecl(GopsParser::DeclContext* d) {
     ast::Decl out;
     out.range = range(d);
-    if (auto* c = dynamic_cast<GopsParser::AppDeclContext*>(d)) {
-      out.kind = ast::DeclKind::App;
-      out.keywordRange = range(c->APP());
-      if (!setName(out, c->name())) return std::nullopt;
-      setBody(out, c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::EnvironmentDeclContext*>(d)) {
-      out.kind = ast::DeclKind::Environment;
-      out.keywordRange = range(c->ENVIRONMENT());
-      if (!setName(out, c->name())) return std::nullopt;
-      setBody(out, c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::UnitDeclContext*>(d)) {
+    if (auto* c = as<GopsParser::UnitDeclContext>(d)) {
       switch (c->kind ? c->kind->getType() : 0) {
         case GopsLexer::SERVICE: out.kind = ast::DeclKind::Service; break;
         case GopsLexer::JOB: out.kind = ast::DeclKind::Job; break;
@@ -369,32 +432,42 @@ class AstBuilder {
         default: return std::nullopt;
       }
       out.keywordRange = range(c->kind);
-      auto names = c->name();
-      if (names.empty() || !setName(out, names.front())) return std::nullopt;
+      if (!setName(out, nameOf(c))) return std::nullopt;
       if (c->base && c->base->getStart() && c->base->getStop()) {
-        out.base = c->base->getText();
+        out.base = text(c->base);
         out.baseRange = range(c->base);
       }
-      setBody(out, c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::RolloutDeclContext*>(d)) {
+      setBody(out, bodyOf(c));
+    } else if (auto* c = as<GopsParser::EnvironmentDeclContext>(d)) {
+      out.kind = ast::DeclKind::Environment;
+      out.keywordRange = range(token(c, GopsLexer::ENVIRONMENT));
+      if (!setName(out, nameOf(c))) return std::nullopt;
+      setBody(out, bodyOf(c));
+    } else if (auto* c = as<GopsParser::AppDeclContext>(d)) {
+      out.kind = ast::DeclKind::App;
+      out.keywordRange = range(token(c, GopsLexer::APP));
+      if (!setName(out, nameOf(c))) return std::nullopt;
+      setBody(out, bodyOf(c));
+    } else if (auto* c = as<GopsParser::RolloutDeclContext>(d)) {
       out.kind = ast::DeclKind::Rollout;
-      out.keywordRange = range(c->ROLLOUT());
-      if (!setName(out, c->name())) return std::nullopt;
-      if (c->value()) out.value.push_back(buildValue(c->value()));
+      out.keywordRange = range(token(c, GopsLexer::ROLLOUT));
+      if (!setName(out, nameOf(c))) return std::nullopt;
+      if (auto* v = valueOf(c)) out.value.push_back(buildValue(v));
       else out.value.push_back(ast::Value{});
-    } else if (auto* c = dynamic_cast<GopsParser::PromoteDeclContext*>(d)) {
+    } else if (auto* c = as<GopsParser::PromoteDeclContext>(d)) {
       out.kind = ast::DeclKind::Promote;
-      out.keywordRange = range(c->PROMOTE());
+      out.keywordRange = range(token(c, GopsLexer::PROMOTE));
       if (!setName(out, c->from)) return std::nullopt;
       if (!c->to || !c->to->getStart() || c->to->exception) return std::nullopt;
-      out.base = c->to->getText();
+      out.base = text(c->to);
       out.baseRange = range(c->to);
-      if (c->body()) setBody(out, c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::ImportDeclContext*>(d)) {
+      if (auto* b = bodyOf(c)) setBody(out, b);
+    } else if (auto* c = as<GopsParser::ImportDeclContext>(d)) {
       out.kind = ast::DeclKind::Import;
-      out.keywordRange = range(c->IMPORT());
-      if (!c->STRING() || c->STRING()->getSymbol()->getTokenIndex() == static_cast<size_t>(-1)) return std::nullopt;
-      ast::Value v = buildString(c->STRING()->getSymbol());
+      out.keywordRange = range(token(c, GopsLexer::IMPORT));
+      auto* str = token(c, GopsLexer::STRING);
+      if (!str || str->getSymbol()->getTokenIndex() == static_cast<size_t>(-1)) return std::nullopt;
+      ast::Value v = buildString(str->getSymbol());
       out.name = v.plainString();
       out.nameRange = v.range;
     } else {
@@ -406,7 +479,7 @@ class AstBuilder {
   bool setName(ast::Decl& out, GopsParser::NameContext* n) {
     if (!n || !n->getStart() || n->exception || n->getStop() == nullptr) return false;
     if (n->getStart()->getTokenIndex() == static_cast<size_t>(-1)) return false;  // conjured by recovery
-    out.name = n->getText();
+    out.name = text(n);
     out.nameRange = range(n);
     return true;
   }
@@ -420,80 +493,93 @@ class AstBuilder {
   }
 
   bool singleLine(GopsParser::BodyContext* b) const {
-    if (!b->LBRACE() || !b->RBRACE()) return false;
-    return b->LBRACE()->getSymbol()->getLine() == b->RBRACE()->getSymbol()->getLine();
+    auto* open = token(b, GopsLexer::LBRACE);
+    auto* close = token(b, GopsLexer::RBRACE);
+    if (!open || !close) return false;
+    return open->getSymbol()->getLine() == close->getSymbol()->getLine();
   }
 
   std::vector<ast::Stmt> buildBody(GopsParser::BodyContext* b) {
     std::vector<ast::Stmt> out;
     if (!b) return out;
-    for (auto* s : b->stmt()) {
-      if (auto stmt = buildStmt(s)) out.push_back(std::move(*stmt));
+    out.reserve(b->children.size());
+    for (auto* ch : b->children) {
+      if (isTerminal(ch)) continue;
+      auto* r = static_cast<antlr4::RuleContext*>(ch);
+      if (r->getRuleIndex() != GopsParser::RuleStmt) continue;
+      if (auto stmt = buildStmt(static_cast<GopsParser::StmtContext*>(r))) out.push_back(std::move(*stmt));
     }
     return out;
+  }
+
+  /// The name, body and single-line flag of a statement with a body.
+  bool setNamedBody(ast::Stmt& out, antlr4::ParserRuleContext* c) {
+    auto* name = nameOf(c);
+    if (!name || name->exception) return false;
+    out.name = text(name);
+    out.nameRange = range(name);
+    auto* body = bodyOf(c);
+    out.body = buildBody(body);
+    out.bodyRange = range(body);
+    out.singleLine = body && singleLine(body);
+    return true;
   }
 
   std::optional<ast::Stmt> buildStmt(GopsParser::StmtContext* s) {
     ast::Stmt out;
     out.range = range(s);
-    if (auto* c = dynamic_cast<GopsParser::AttrStmtContext*>(s)) {
+    if (auto* c = as<GopsParser::AttrStmtContext>(s)) {
       out.kind = ast::StmtKind::Attr;
-      if (!c->name() || c->name()->exception) return std::nullopt;
-      out.name = c->name()->getText();
-      out.nameRange = range(c->name());
-      out.values.push_back(c->value() ? buildValue(c->value()) : ast::Value{});
-    } else if (auto* c = dynamic_cast<GopsParser::BlockStmtContext*>(s)) {
+      auto* name = nameOf(c);
+      if (!name || name->exception) return std::nullopt;
+      out.name = text(name);
+      out.nameRange = range(name);
+      auto* v = valueOf(c);
+      out.values.push_back(v ? buildValue(v) : ast::Value{});
+    } else if (auto* c = as<GopsParser::BlockStmtContext>(s)) {
       out.kind = ast::StmtKind::Block;
-      if (!c->name() || c->name()->exception) return std::nullopt;
-      out.name = c->name()->getText();
-      out.nameRange = range(c->name());
-      out.body = buildBody(c->body());
-      out.bodyRange = range(c->body());
-      out.singleLine = c->body() && singleLine(c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::OverrideStmtContext*>(s)) {
+      if (!setNamedBody(out, c)) return std::nullopt;
+    } else if (auto* c = as<GopsParser::OverrideStmtContext>(s)) {
       out.kind = ast::StmtKind::Override;
-      if (!c->name() || c->name()->exception || !c->name()->getStop()) return std::nullopt;
-      out.name = c->name()->getText();
-      out.nameRange = range(c->name());
-      out.opRange = range(c->IN());
-      out.body = buildBody(c->body());
-      out.bodyRange = range(c->body());
-      out.singleLine = c->body() && singleLine(c->body());
-    } else if (auto* c = dynamic_cast<GopsParser::StepStmtContext*>(s)) {
+      auto* name = nameOf(c);
+      if (!name || name->exception || !name->getStop()) return std::nullopt;
+      out.opRange = range(token(c, GopsLexer::IN));
+      if (!setNamedBody(out, c)) return std::nullopt;
+    } else if (auto* c = as<GopsParser::StepStmtContext>(s)) {
       out.kind = ast::StmtKind::Step;
       out.name = "step";
-      out.nameRange = range(c->STEP());
-      auto vals = c->value();
+      out.nameRange = range(token(c, GopsLexer::STEP));
+      auto vals = valuesOf(c);
       if (vals.size() != 2) return std::nullopt;
       out.values.push_back(buildValue(vals[0]));
       out.values.push_back(buildValue(vals[1]));
-      if (c->FOR()) {
+      if (auto* f = token(c, GopsLexer::FOR)) {
         out.op = "for";
-        out.opRange = range(c->FOR());
-      } else if (c->EVERY()) {
+        out.opRange = range(f);
+      } else if (auto* e = token(c, GopsLexer::EVERY)) {
         out.op = "every";
-        out.opRange = range(c->EVERY());
+        out.opRange = range(e);
       }
-    } else if (auto* c = dynamic_cast<GopsParser::RollbackStmtContext*>(s)) {
+    } else if (auto* c = as<GopsParser::RollbackStmtContext>(s)) {
       out.kind = ast::StmtKind::Rollback;
       out.name = "rollback";
-      out.nameRange = range(c->ROLLBACK());
+      out.nameRange = range(token(c, GopsLexer::ROLLBACK));
       // values: [metric, threshold?, duration?]; op is empty when there is no comparison
       // (`rollback when alarm("name")`), in which case values[1] is an Error placeholder.
-      auto vals = c->value();
+      auto vals = valuesOf(c);
       if (vals.empty()) return std::nullopt;
       out.values.push_back(buildValue(vals[0]));
       std::size_t next = 1;
-      if (c->compare()) {
-        out.op = c->compare()->getText();
-        out.opRange = range(c->compare());
+      if (auto* cmp = child<GopsParser::CompareContext>(c, GopsParser::RuleCompare)) {
+        out.op = text(cmp);
+        out.opRange = range(cmp);
         if (vals.size() < 2) return std::nullopt;
         out.values.push_back(buildValue(vals[1]));
         next = 2;
       } else {
         out.values.push_back(ast::Value{});
       }
-      if (c->FOR() && vals.size() > next) out.values.push_back(buildValue(vals[next]));
+      if (token(c, GopsLexer::FOR) && vals.size() > next) out.values.push_back(buildValue(vals[next]));
     } else {
       return std::nullopt;
     }
@@ -504,82 +590,87 @@ class AstBuilder {
     ast::Value out;
     if (!v) return out;
     out.range = range(v);
-    if (auto* c = dynamic_cast<GopsParser::StringValueContext*>(v)) {
-      return buildString(c->STRING()->getSymbol());
+    if (auto* c = as<GopsParser::StringValueContext>(v)) {
+      return buildString(token(c, GopsLexer::STRING)->getSymbol());
     }
-    if (auto* c = dynamic_cast<GopsParser::NumberValueContext*>(v)) {
+    if (auto* c = as<GopsParser::NumberValueContext>(v)) {
       out.kind = ast::ValueKind::Number;
-      std::string text = c->NUMBER()->getText();
+      auto* number = token(c, GopsLexer::NUMBER);
+      std::string text = this->text(number);
       size_t i = 0;
       while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
       out.text = text.substr(0, i);
-      SourceRange nr = range(c->NUMBER());
+      SourceRange nr = range(number);
       if (i < text.size()) {
         out.unit = text.substr(i);
         out.unitRange = {nr.file, nr.begin + static_cast<std::uint32_t>(i), nr.end};
       }
-      if (c->UNIT()) {
+      if (auto* unit = token(c, GopsLexer::UNIT)) {
         if (!out.unit.empty()) {
-          st_.diags.report(Code::InvalidUnit, range(c->UNIT()),
+          st_.diags.report(Code::InvalidUnit, range(unit),
                            fmt::format("`{}{}` already has the unit `{}`; a second unit `{}` makes no sense", out.text, out.unit, out.unit,
-                                       c->UNIT()->getText()),
+                                       this->text(unit)),
                            "second unit")
               .help("keep one unit");
         } else {
-          out.unit = c->UNIT()->getText();
-          out.unitRange = range(c->UNIT());
+          out.unit = this->text(unit);
+          out.unitRange = range(unit);
           out.unitSpaced = true;
         }
       }
       return out;
     }
-    if (auto* c = dynamic_cast<GopsParser::DottedValueContext*>(v)) {
-      out.kind = ast::ValueKind::Dotted;
-      out.text = c->DOTTED()->getText();
+    if (auto* c = as<GopsParser::RefValueContext>(v)) {
+      out.kind = ast::ValueKind::Ref;
+      auto* name = nameOf(c);
+      if (!name || name->exception) return ast::Value{};
+      out.text = text(name);
+      out.nameRange = range(name);
       return out;
     }
-    if (auto* c = dynamic_cast<GopsParser::BoolValueContext*>(v)) {
+    if (auto* c = as<GopsParser::DottedValueContext>(v)) {
+      out.kind = ast::ValueKind::Dotted;
+      out.text = text(token(c, GopsLexer::DOTTED));
+      return out;
+    }
+    if (auto* c = as<GopsParser::BoolValueContext>(v)) {
       out.kind = ast::ValueKind::Bool;
-      out.boolean = c->TRUE() != nullptr;
+      out.boolean = token(c, GopsLexer::TRUE) != nullptr;
       out.text = out.boolean ? "true" : "false";
       return out;
     }
-    if (auto* c = dynamic_cast<GopsParser::ListValueContext*>(v)) {
+    if (auto* c = as<GopsParser::ListValueContext>(v)) {
       out.kind = ast::ValueKind::List;
-      for (auto* item : c->value()) out.items.push_back(buildValue(item));
+      for (auto* item : valuesOf(c)) out.items.push_back(buildValue(item));
       return out;
     }
-    if (auto* c = dynamic_cast<GopsParser::CallValueContext*>(v)) {
+    if (auto* c = as<GopsParser::CallValueContext>(v)) {
       out.kind = ast::ValueKind::Call;
-      if (!c->name()) return ast::Value{};
-      out.text = c->name()->getText();
-      out.nameRange = range(c->name());
-      for (auto* a : c->arg()) {
+      auto* name = nameOf(c);
+      if (!name) return ast::Value{};
+      out.text = text(name);
+      out.nameRange = range(name);
+      for (auto* a : children<GopsParser::ArgContext>(c, GopsParser::RuleArg)) {
         ast::Arg arg;
-        if (a->name()) {
-          arg.name = a->name()->getText();
-          arg.nameRange = range(a->name());
+        if (auto* argName = nameOf(a)) {
+          arg.name = text(argName);
+          arg.nameRange = range(argName);
         }
-        arg.value.push_back(buildValue(a->value()));
+        arg.value.push_back(buildValue(valueOf(a)));
         out.args.push_back(std::move(arg));
       }
       return out;
     }
-    if (auto* c = dynamic_cast<GopsParser::ObjectValueContext*>(v)) {
+    if (auto* c = as<GopsParser::ObjectValueContext>(v)) {
       out.kind = ast::ValueKind::Object;
-      if (!c->name()) return ast::Value{};
-      out.text = c->name()->getText();
-      out.nameRange = range(c->name());
-      out.body = buildBody(c->body());
-      out.bodyRange = range(c->body());
-      out.singleLine = c->body() && singleLine(c->body());
-      return out;
-    }
-    if (auto* c = dynamic_cast<GopsParser::RefValueContext*>(v)) {
-      out.kind = ast::ValueKind::Ref;
-      if (!c->name() || c->name()->exception) return ast::Value{};
-      out.text = c->name()->getText();
-      out.nameRange = range(c->name());
+      auto* name = nameOf(c);
+      if (!name) return ast::Value{};
+      out.text = text(name);
+      out.nameRange = range(name);
+      auto* body = bodyOf(c);
+      out.body = buildBody(body);
+      out.bodyRange = range(body);
+      out.singleLine = body && singleLine(body);
       return out;
     }
     return out;
