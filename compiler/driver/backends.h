@@ -12,6 +12,10 @@ struct Backend {
   std::string_view name;         ///< what `--emit` calls it
   std::string_view description;  ///< for `gops build --help`
   backend::Output (*generate)(const model::AppModel&, const backend::Options&);
+  /// Whether a run for one environment (Options::environments) writes only that
+  /// environment's files and the app's files follow Options::appFiles, so that the
+  /// driver can run it once per environment side by side.
+  bool perEnvironment = false;
 };
 
 const std::vector<Backend>& backends();

@@ -24,11 +24,11 @@ namespace fs = std::filesystem;
 
 const std::vector<Backend>& backends() {
   static const std::vector<Backend> table = {
-      {"terraform", "Terraform root modules: bootstrap per account, global (ECR), one per environment", &backend::terraform::generate},
+      {"terraform", "Terraform root modules: bootstrap per account, global (ECR), one per environment", &backend::terraform::generate, true},
       {"github", "the Terraform module for the GitHub repository's environments", &backend::terraform::generateGithub},
-      {"ecs", "ECS task and service definitions per environment (RegisterTaskDefinition, CreateService input)", &backend::ecs::generate},
+      {"ecs", "ECS task and service definitions per environment (RegisterTaskDefinition, CreateService input)", &backend::ecs::generate, true},
       {"workflows", "GitHub Actions workflows: CI, image builds, deploys, infrastructure, drift, rollback", &backend::workflows::generate},
-      {"plan", "the deployment plan of each environment, what `gops apply` executes", &backend::plan::generate},
+      {"plan", "the deployment plan of each environment, what `gops apply` executes", &backend::plan::generate, true},
   };
   return table;
 }
@@ -72,30 +72,50 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   backend::Options bo;
   bo.environments = o.envs;
   bo.specLabel = specLabel(app.app.sourceFile);
-  // The backends read the model only, so they run side by side.
-  std::vector<const Backend*> selected;
-  for (const auto& b : backends()) {
-    if (o.emit.empty() || std::find(o.emit.begin(), o.emit.end(), b.name) != o.emit.end()) selected.push_back(&b);
+  // The backends read the model only, so they run side by side: those that can, once
+  // per environment (the Terraform modules of the environments are the largest
+  // pieces of work), the first of those runs also writing the app's files.
+  std::vector<std::string> envs = o.envs;
+  if (envs.empty()) {
+    for (const auto& env : app.environments) envs.push_back(env.name);
   }
-  std::vector<backend::Output> outputs(selected.size());
-  std::vector<std::string> crashes(selected.size());
-  parallelFor(selected.size(), workerThreads(), [&](std::size_t i) {
+  struct Task {
+    const Backend* backend;
+    backend::Options options;
+    backend::Output output;
+    std::string crash;
+  };
+  std::vector<Task> tasks;
+  for (const auto& b : backends()) {
+    if (!o.emit.empty() && std::find(o.emit.begin(), o.emit.end(), b.name) == o.emit.end()) continue;
+    if (!b.perEnvironment || envs.size() < 2) {
+      tasks.push_back({&b, bo, {}, {}});
+      continue;
+    }
+    for (std::size_t i = 0; i < envs.size(); ++i) {
+      backend::Options one = bo;
+      one.environments = {envs[i]};
+      one.appFiles = i == 0;
+      tasks.push_back({&b, std::move(one), {}, {}});
+    }
+  }
+  parallelFor(tasks.size(), workerThreads(), [&](std::size_t i) {
     try {
-      outputs[i] = selected[i]->generate(app, bo);
+      tasks[i].output = tasks[i].backend->generate(app, tasks[i].options);
     } catch (const std::exception& e) {
-      crashes[i] = e.what();
+      tasks[i].crash = e.what();
     }
   });
   std::map<std::string, std::string> files;  // path -> contents, sorted
   bool failed = false;
-  for (std::size_t i = 0; i < selected.size(); ++i) {
-    if (!crashes[i].empty()) {
-      std::cerr << fmt::format("gops: internal error in the {} backend: {}\n", selected[i]->name, crashes[i]);
+  for (auto& task : tasks) {
+    if (!task.crash.empty()) {
+      std::cerr << fmt::format("gops: internal error in the {} backend: {}\n", task.backend->name, task.crash);
       return 2;
     }
-    for (const auto& e : outputs[i].errors) std::cerr << fmt::format("gops: error: {}\n", e);
-    failed = failed || !outputs[i].errors.empty();
-    for (auto& f : outputs[i].files) {
+    for (const auto& e : task.output.errors) std::cerr << fmt::format("gops: error: {}\n", e);
+    failed = failed || !task.output.errors.empty();
+    for (auto& f : task.output.files) {
       auto [it, inserted] = files.emplace(std::move(f.path), std::move(f.contents));
       if (!inserted) {
         std::cerr << fmt::format("gops: internal error: two backends generate `{}`\n", it->first);

@@ -201,6 +201,13 @@ TEST_CASE("generate writes every module, deterministically", "[terraform]") {
   Options only;
   only.environments = {"nope"};
   CHECK(generate(app, only).files.size() == 3);  // app-wide modules only
+  // One environment without the app's files: what `gops build` runs per environment.
+  only.environments = {"dev"};
+  only.appFiles = false;
+  Output devOnly = generate(app, only);
+  REQUIRE(devOnly.files.size() == 1);
+  CHECK(devOnly.files[0].path == "dev/terraform/main.tf.json");
+  CHECK(devOnly.files[0].contents == dev);
 }
 
 TEST_CASE("generate reports what cannot be built", "[terraform]") {

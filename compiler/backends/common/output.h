@@ -10,9 +10,12 @@
 namespace gops::backend {
 
 struct Options {
-  /// Environments to write per-environment files for; empty means all. Files that
-  /// describe the whole app (bootstrap, global, github, workflows) are always written.
+  /// Environments to write per-environment files for; empty means all.
   std::vector<std::string> environments;
+  /// Whether to write the files that describe the whole app (bootstrap, global,
+  /// github, workflows) too. The driver runs the backends that mark themselves
+  /// `perEnvironment` once per environment on its threads, with this set in one task.
+  bool appFiles = true;
   /// How generated files name the spec they come from; empty means app.sourceFile.
   std::string specLabel;
 

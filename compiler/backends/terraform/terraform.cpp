@@ -54,12 +54,12 @@ std::string specOf(const model::AppModel& app, const Options& o) { return o.spec
 Output generate(const model::AppModel& app, const Options& o) {
   Emitter out;
   std::string spec = specOf(app, o);
-  for (const auto& account : accounts(app)) {
+  for (const auto& account : o.appFiles ? accounts(app) : std::vector<std::string>{}) {
     Module m(generatedComment(spec, fmt::format("bootstrap of AWS account {}", account)));
     bootstrapModule(m, app, account);
     out.emit(fmt::format("bootstrap/{}/terraform/main.tf.json", account), m);
   }
-  if (!app.app.registry.empty()) {
+  if (o.appFiles && !app.app.registry.empty()) {
     Module m(generatedComment(spec, fmt::format("ECR repositories in the registry account {}", app.app.registry)));
     globalModule(m, app);
     out.emit("global/terraform/main.tf.json", m);
