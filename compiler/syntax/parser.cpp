@@ -977,7 +977,7 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
   try {
     GopsLexer& lexer = state->lexer;
     lexer.removeErrorListeners();
-    std::vector<std::unique_ptr<antlr4::Token>> tokens = lexer.getAllTokens();
+    std::vector<std::unique_ptr<antlr4::Token>> tokens = scanTokens(input, &lexer);
     screenTokens(st, tokens, out);
     if (!checkDepth(st, tokens)) {
       out.syntaxOk = false;

@@ -1,6 +1,9 @@
 #pragma once
 #include <mutex>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 /// Parsing: source text -> gops AST, with syntax errors in plain words.
 #include <vector>
 
@@ -50,6 +53,11 @@ struct Token {
 /// Every token of a file including comments, in order. Never fails: invalid input
 /// yields Invalid tokens.
 std::vector<Token> lexFile(const SourceFile& file);
+
+/// For tests: lexes `text` with both the generated ANTLR lexer (grammar/GopsLexer.g4)
+/// and the scanner gops uses, and describes the first token where they differ (type,
+/// channel, position, line or column), or returns nothing when they agree.
+std::optional<std::string> scannerMismatch(std::string_view text);
 
 /// The language's keywords, for completion and did-you-mean.
 const std::vector<std::string>& keywords();

@@ -75,7 +75,7 @@ std::vector<Token> lexFile(const SourceFile& file) {
   GopsLexer lexer(&input.stream());
   lexer.removeErrorListeners();
   std::vector<Token> out;
-  for (const auto& t : lexer.getAllTokens()) {
+  for (const auto& t : scanTokens(input, &lexer)) {
     out.push_back({classify(t->getType()), input.tokenRange(file.id(), t.get())});
   }
   return out;

@@ -1,3 +1,7 @@
+#include <filesystem>
+#include <fstream>
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "diagnostics/diagnostic.h"
@@ -85,4 +89,54 @@ TEST_CASE("garbage input yields bounded diagnostics", "[parser]") {
   parse(junk, diags, sm);
   CHECK(diags.errorCount() > 0);
   CHECK(diags.errorCount() <= 52);
+}
+
+namespace {
+// Every .gops file of the repository (examples, tests, the standard library, the
+// editors' samples).
+std::vector<std::string> repositorySpecs() {
+  std::vector<std::string> out;
+  std::filesystem::path root = std::filesystem::path(GOPS_SOURCE_STDLIB).parent_path();
+  for (const char* dir : {"examples", "tests", "stdlib", "editors", "bench"}) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(root / dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->path().extension() == ".gops") out.push_back(it->path().string());
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the scanner lexes exactly as the generated ANTLR lexer", "[parser][scanner]") {
+  auto specs = repositorySpecs();
+  REQUIRE(specs.size() > 20);
+  for (const auto& path : specs) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(path);
+    CHECK(syntax::scannerMismatch(text) == std::nullopt);
+  }
+
+  // Fragments around every rule's edges, glued into random inputs: literals with and
+  // without units, CIDRs and near-CIDRs, keywords and words that start like them,
+  // strings with escapes and without an end, every kind of comment (closed or not),
+  // operators and their prefixes, whitespace, a BOM, non-ASCII and invalid UTF-8.
+  const std::vector<std::string> pieces = {
+      "app", "apps", "in", "index", "for", "format", "true", "falsey", "KiB", "KiBs", "vcpu", "vcpus", "vCPU", "gib", "GB",
+      "_x", "a1", "1", "12", "1.5", "1.", ".5", "1.2.3", "10.0.0.0/16", "10.0.0/16", "1.2.3.4/", "1.2.3.4/x", "1.2.3.4.5",
+      "1.5GiB", "512MiB", "30s", "10%", "1e5", "1.2.3x", "1.2a", "1a.5", "0.25", "7%%", "\"", "\"\"", "\"a\"", "\"a\\\"b\"",
+      "\"a\\", "\"a\\n\"", "\"${env.name}\"", "\"é\"", "/", "//", "///", "////", "// c", "/// doc", "/*", "*/", "/**/", "/* x */",
+      "/*/", "/* * */", "**", "*", "-", "->", "--", ">", ">=", "<", "<=", "=", "==", "{", "}", "[", "]", "(", ")", ",",
+      " ", "  ", "\t", "\n", "\r\n", "\r", "\f", "\xEF\xBB\xBF", "é", "日本", "\xff", "\xc3", "#", "$", "@", "\\", ";", ":",
+  };
+  std::mt19937 rng(20261127);
+  std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1), count(1, 12);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (std::size_t k = count(rng); k > 0; --k) text += pieces[pick(rng)];
+    auto mismatch = syntax::scannerMismatch(text);
+    INFO("input: " << text);
+    REQUIRE(mismatch == std::nullopt);
+  }
 }
