@@ -32,8 +32,12 @@ std::string executablePath(const GlobalOptions& g) {
 sema::LoadOptions loadOptions(const GlobalOptions& g) {
   sema::LoadOptions o;
   o.stdlibDir = sema::findStdlib(executablePath(g), GOPS_SOURCE_STDLIB);
-  // No syntax::ParseResidue here: freeing ANTLR's tokens and tree costs less than the
-  // fresh pages the checker would otherwise fault in (docs/performance.md).
+  // ANTLR's tokens and parse trees are kept until the process exits, like the program
+  // and model (keepUntilExit): freeing a million small nodes one by one costs glibc a
+  // malloc_consolidate pass over all of them, a quarter of `gops check` of 10,000
+  // services (docs/performance.md). Deliberately never deleted.
+  static auto* residue = new syntax::ParseResidue;
+  o.residue = residue;
   return o;
 }
 

@@ -931,6 +931,7 @@ struct AntlrState {
   explicit AntlrState(std::string_view text) : input(text), lexer(&input.stream()) {}
   LexedInput input;
   GopsLexer lexer;
+  TokenArena arena;  ///< the tokens: after everything that holds them, so freed last
   std::unique_ptr<antlr4::ListTokenSource> source;
   std::unique_ptr<antlr4::CommonTokenStream> tokens;
   std::unique_ptr<GopsParser> parser;
@@ -977,7 +978,7 @@ ast::File parseFile(const SourceFile& file, diag::DiagnosticEngine& diags, const
   try {
     GopsLexer& lexer = state->lexer;
     lexer.removeErrorListeners();
-    std::vector<std::unique_ptr<antlr4::Token>> tokens = scanTokens(input, &lexer);
+    std::vector<std::unique_ptr<antlr4::Token>> tokens = scanTokens(input, &lexer, state->arena);
     screenTokens(st, tokens, out);
     if (!checkDepth(st, tokens)) {
       out.syntaxOk = false;

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstddef>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -26,6 +28,9 @@ class ScannedToken : public antlr4::CommonToken {
     _line = line;
     _charPositionInLine = column;
   }
+  static void* operator new(std::size_t size, TokenArena& arena) { return arena.allocate(size); }
+  static void operator delete(void*, TokenArena&) {}  // the constructor threw: the arena keeps the bytes
+  static void operator delete(void*) {}                // owners delete tokens; the arena frees them
 };
 
 bool isDigit(char32_t c) { return c >= '0' && c <= '9'; }
@@ -79,7 +84,19 @@ std::size_t digitsEnd(const std::u32string& d, std::size_t i) {
 
 }  // namespace
 
-std::vector<std::unique_ptr<antlr4::Token>> scanTokens(LexedInput& input, antlr4::TokenSource* source) {
+void* TokenArena::allocate(std::size_t size) {
+  constexpr std::size_t align = alignof(std::max_align_t);
+  size = (size + align - 1) / align * align;
+  if (used_ + size > kBlockSize) {
+    blocks_.push_back(std::make_unique<std::byte[]>(std::max(kBlockSize, size)));
+    used_ = 0;
+  }
+  void* p = blocks_.back().get() + used_;
+  used_ += size;
+  return p;
+}
+
+std::vector<std::unique_ptr<antlr4::Token>> scanTokens(LexedInput& input, antlr4::TokenSource* source, TokenArena& arena) {
   const std::u32string& d = input.codePoints();
   const std::size_t n = d.size();
   const std::pair<antlr4::TokenSource*, antlr4::CharStream*> from{source, &input.stream()};
@@ -98,7 +115,7 @@ std::vector<std::unique_ptr<antlr4::Token>> scanTokens(LexedInput& input, antlr4
     }
   };
   auto emit = [&](std::size_t type, std::size_t end, std::size_t channel = antlr4::Token::DEFAULT_CHANNEL) {
-    out.push_back(std::make_unique<ScannedToken>(from, type, channel, i, end - 1, line, i - lineStart));
+    out.emplace_back(new (arena) ScannedToken(from, type, channel, i, end - 1, line, i - lineStart));
     advance(end);
   };
 
@@ -217,7 +234,8 @@ std::optional<std::string> scannerMismatch(std::string_view text) {
   lexer.removeErrorListeners();
   std::vector<std::unique_ptr<antlr4::Token>> want = lexer.getAllTokens();
   LexedInput input(text);
-  std::vector<std::unique_ptr<antlr4::Token>> got = scanTokens(input, &lexer);
+  TokenArena arena;
+  std::vector<std::unique_ptr<antlr4::Token>> got = scanTokens(input, &lexer, arena);
   auto describe = [&](const antlr4::Token* t) {
     if (!t) return std::string("no token");
     return fmt::format("{} (channel {}) code points {}..{} at {}:{}", lexer.getVocabulary().getSymbolicName(t->getType()),

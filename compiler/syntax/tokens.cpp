@@ -75,7 +75,8 @@ std::vector<Token> lexFile(const SourceFile& file) {
   GopsLexer lexer(&input.stream());
   lexer.removeErrorListeners();
   std::vector<Token> out;
-  for (const auto& t : scanTokens(input, &lexer)) {
+  TokenArena arena;
+  for (const auto& t : scanTokens(input, &lexer, arena)) {
     out.push_back({classify(t->getType()), input.tokenRange(file.id(), t.get())});
   }
   return out;
