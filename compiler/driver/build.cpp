@@ -75,9 +75,9 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   // The backends read the model only, so they run side by side: those that can, once
   // per environment (the Terraform modules of the environments are the largest
   // pieces of work), the first of those runs also writing the app's files.
-  std::vector<std::string> envs = o.envs;
-  if (envs.empty()) {
-    for (const auto& env : app.environments) envs.push_back(env.name);
+  std::vector<std::string> envs;
+  for (const auto& env : app.environments) {
+    if (bo.selected(env.name)) envs.push_back(env.name);  // each once, in declaration order
   }
   struct Task {
     const Backend* backend;
