@@ -487,9 +487,16 @@ class AstBuilder {
   void setBody(ast::Decl& out, GopsParser::BodyContext* b) {
     if (!b) return;
     out.hasBody = true;
+    fillBody(out, b);
+  }
+
+  /// The body, its range and the single-line flag of a declaration, statement or
+  /// object value (all empty without a body).
+  template <class Node>
+  void fillBody(Node& out, GopsParser::BodyContext* b) {
     out.body = buildBody(b);
     out.bodyRange = range(b);
-    out.singleLine = singleLine(b);
+    out.singleLine = b && singleLine(b);
   }
 
   bool singleLine(GopsParser::BodyContext* b) const {
@@ -518,10 +525,7 @@ class AstBuilder {
     if (!name || name->exception) return false;
     out.name = text(name);
     out.nameRange = range(name);
-    auto* body = bodyOf(c);
-    out.body = buildBody(body);
-    out.bodyRange = range(body);
-    out.singleLine = body && singleLine(body);
+    fillBody(out, bodyOf(c));
     return true;
   }
 
@@ -667,10 +671,7 @@ class AstBuilder {
       if (!name) return ast::Value{};
       out.text = text(name);
       out.nameRange = range(name);
-      auto* body = bodyOf(c);
-      out.body = buildBody(body);
-      out.bodyRange = range(body);
-      out.singleLine = body && singleLine(body);
+      fillBody(out, bodyOf(c));
       return out;
     }
     return out;
