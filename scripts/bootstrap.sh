@@ -9,6 +9,7 @@ build_pkgs=(
   antlr4 default-jre-headless libantlr4-runtime-dev
   nlohmann-json3-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev libxml2-dev
+  libmimalloc-dev
 )
 test_pkgs=(
   catch2 llvm-14-tools llvm-14-dev python3

@@ -114,7 +114,7 @@ JsonWriter& JsonWriter::value(std::string_view s) {
 
 JsonWriter& JsonWriter::value(std::int64_t n) {
   beforeValue();
-  fmt::format_to(std::back_inserter(out_), "{}", n);
+  out_ += fmt::format_int(n).str();
   return *this;
 }
 
@@ -144,8 +144,8 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
 
 std::string JsonWriter::number(double d) {
   if (!std::isfinite(d)) return "null";
-  if (d == std::floor(d) && std::fabs(d) < 9.0e15) return fmt::format("{}", static_cast<std::int64_t>(d));
-  return fmt::format("{}", d);  // fmt prints the shortest round-tripping form
+  if (d == std::floor(d) && std::fabs(d) < 9.0e15) return fmt::to_string(static_cast<std::int64_t>(d));
+  return fmt::to_string(d);  // the shortest round-tripping form
 }
 
 void JsonWriter::escape(std::string& out, std::string_view s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "support/json_writer.h"
@@ -29,7 +30,7 @@ void Body::beforeValue() {
 Body& Body::key(std::string_view k) {
   Level& level = stack_.back();
   if (!level.empty && !(level.lastKey < k)) {
-    throw KeyOrderError(fmt::format("internal error: Terraform key `{}` written after `{}`", k, level.lastKey));
+    throw KeyOrderError(fmt::format(FMT_COMPILE("internal error: Terraform key `{}` written after `{}`"), k, level.lastKey));
   }
   level.lastKey.assign(k);
   beforeValue();
@@ -98,7 +99,7 @@ Body& Body::raw(std::string_view json) {
 void Module::output(std::string_view name, std::string_view expression, std::string_view description) {
   add(Section::Output, name, {}, 2, [&](Body& b) {
     b.str("description", description);
-    b.str("value", fmt::format("${{{}}}", expression));
+    b.str("value", fmt::format(FMT_COMPILE("${{{}}}"), expression));
   });
 }
 
@@ -146,7 +147,7 @@ std::string Module::render(std::vector<std::string>& duplicates) {
       const std::string& type = blocks_[i].type;
       if (!named) {
         if (i > 0 && blocks_[i - 1].section == section && blocks_[i - 1].type == type) {
-          std::string d = fmt::format("{} {}", kSectionKeys[static_cast<int>(section)], type);
+          std::string d = fmt::format(FMT_COMPILE("{} {}"), kSectionKeys[static_cast<int>(section)], type);
           if (duplicates.empty() || duplicates.back() != d) duplicates.push_back(std::move(d));
         } else {
           w.key(type).raw(blocks_[i].body);
@@ -158,7 +159,7 @@ std::string Module::render(std::vector<std::string>& duplicates) {
       for (; i < blocks_.size() && blocks_[i].section == section && blocks_[i].type == type; ++i) {
         if (!blocks_[i].name.empty() && i > 0 && blocks_[i - 1].section == section && blocks_[i - 1].type == type &&
             blocks_[i - 1].name == blocks_[i].name) {
-          std::string d = fmt::format("{} {}.{}", kSectionKeys[static_cast<int>(section)], type, blocks_[i].name);
+          std::string d = fmt::format(FMT_COMPILE("{} {}.{}"), kSectionKeys[static_cast<int>(section)], type, blocks_[i].name);
           if (duplicates.empty() || duplicates.back() != d) duplicates.push_back(std::move(d));
           continue;
         }
