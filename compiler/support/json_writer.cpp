@@ -149,25 +149,66 @@ std::string JsonWriter::number(double d) {
 }
 
 void JsonWriter::escape(std::string& out, std::string_view s) {
-  // Copies the runs of characters that need no escape whole: nearly every string
-  // gops writes is one such run.
-  std::size_t run = 0;
-  for (std::size_t i = nextSpecial(s, 0); i < s.size(); i = nextSpecial(s, run)) {
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    auto c = static_cast<unsigned char>(s[i]);
+  // Nearly every string gops writes needs no escape: one scan, one append.
+  std::size_t i = nextSpecial(s, 0);
+  out.append(s.data(), i);
+  if (i == s.size()) return;
+  // The rest holds escapes, often one every few bytes (policies and container
+  // definitions are JSON inside JSON strings). Make room for two bytes per byte
+  // (plus a 16-byte block of slack) and write through a pointer; the rare byte that
+  // becomes `\u00XX` makes room for its other four.
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t start = out.size();
+  out.resize(start + 2 * (s.size() - i) + 16);
+  char* p = out.data() + start;
+  auto put = [&p, &out](unsigned char c) {
+    *p++ = '\\';
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
+      default: {
+        const auto at = static_cast<std::size_t>(p - out.data());
+        out.resize(out.size() + 4);
+        p = out.data() + at;
+        *p++ = 'u', *p++ = '0', *p++ = '0', *p++ = kHex[c >> 4], *p++ = kHex[c & 15];
+      }
     }
+  };
+  put(static_cast<unsigned char>(s[i++]));
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: store the block whole, then keep only the part before
+  // its first special byte (if any), escape that byte, and go on after it.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i controlMax = _mm_set1_epi8(0x1f);
+  while (i + 16 <= s.size()) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, controlMax), v);
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
+    int mask = _mm_movemask_epi8(special);
+    if (mask == 0) {
+      p += 16;
+      i += 16;
+      continue;
+    }
+    auto k = static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    p += k;
+    put(static_cast<unsigned char>(s[i + k]));
+    i += k + 1;
   }
-  out.append(s.data() + run, s.size() - run);
+#endif
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (kNeedsEscape[c]) put(c);
+    else *p++ = static_cast<char>(c);
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 }  // namespace gops

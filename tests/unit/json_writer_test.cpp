@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <random>
 
 #include "support/json_writer.h"
 
@@ -77,4 +78,24 @@ TEST_CASE("escaping finds every special byte at every position", "[json]") {
   std::string out = "kept ";
   JsonWriter::escape(out, "appends");
   CHECK(out == "kept appends");
+}
+
+TEST_CASE("escaping strings dense with special bytes", "[json]") {
+  // JSON inside a JSON string has a quote every few bytes, runs of specials, and
+  // specials at block edges: random strings where half the bytes are special.
+  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f\x00", 10);
+  const std::string plain = std::string("a \x20\x7f\x80\xff\xc3\xa9~!", 10);
+  std::mt19937 rng(7);
+  for (int n = 0; n < 5000; ++n) {
+    std::string s(rng() % 120, ' ');
+    for (char& c : s) c = rng() % 2 ? specials[rng() % specials.size()] : plain[rng() % plain.size()];
+    std::string out = "x";
+    JsonWriter::escape(out, s);
+    INFO("case " << n);
+    REQUIRE(out == "x" + referenceEscape(s));
+  }
+  std::string all(100, '"');
+  std::string out;
+  JsonWriter::escape(out, all);
+  CHECK(out == referenceEscape(all));
 }
