@@ -132,8 +132,18 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   const bool everything = o.envs.empty() && o.emit.empty();
   std::set<std::string> dirs;
   for (const auto& [path, _] : files) dirs.insert(fs::path(path).parent_path().generic_string());
+  // The same walk tells which of the files exist: only those need opening.
   std::vector<std::string> extra;
-  for (auto& path : otherGeneratedFiles(out, [&](const std::string& p) { return files.count(p) > 0; })) {
+  std::set<std::string> present;
+  bool sawAll = false;
+  for (auto& path : otherGeneratedFiles(
+           out,
+           [&](const std::string& p) {
+             if (!files.count(p)) return false;
+             present.insert(p);
+             return true;
+           },
+           &sawAll)) {
     if (everything || dirs.count(fs::path(path).parent_path().generic_string())) extra.push_back(std::move(path));
   }
 
@@ -142,7 +152,9 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
   list.reserve(files.size());
   for (const auto& [path, contents] : files) list.emplace_back(&path, &contents);
   std::vector<OnDisk> state(list.size());
-  parallelFor(list.size(), workerThreads(), [&](std::size_t i) { state[i] = compareFile(out / *list[i].first, *list[i].second); });
+  parallelFor(list.size(), workerThreads(), [&](std::size_t i) {
+    state[i] = sawAll && !present.count(*list[i].first) ? OnDisk::Missing : compareFile(out / *list[i].first, *list[i].second);
+  });
 
   if (o.check) {
     std::vector<std::string> problems;

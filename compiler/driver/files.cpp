@@ -129,26 +129,41 @@ void parallelFor(std::size_t n, unsigned threads, const std::function<void(std::
 
 unsigned workerThreads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
 
-std::vector<std::string> otherGeneratedFiles(const fs::path& out, const std::function<bool(const std::string&)>& produced) {
+std::vector<std::string> otherGeneratedFiles(const fs::path& out, const std::function<bool(const std::string&)>& produced,
+                                             bool* complete) {
   std::vector<std::string> found;
+  bool sawAll = true;
   std::error_code ec;
-  if (!fs::is_directory(out, ec)) return found;
+  if (!fs::is_directory(out, ec)) {
+    if (complete) *complete = !fs::exists(fs::symlink_status(out, ec));  // nothing there at all
+    return found;
+  }
+  if (::access(out.c_str(), R_OK | X_OK) != 0) sawAll = false;
   for (auto it = fs::recursive_directory_iterator(out, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
+    if (ec) {
+      sawAll = false;
+      break;
+    }
     const fs::path& p = it->path();
     if (it->is_directory(ec)) {
       const std::string name = p.filename().string();
-      if (name == ".terraform" || name == ".git" || name == "node_modules") it.disable_recursion_pending();
+      if (name == ".terraform" || name == ".git" || name == "node_modules") {
+        it.disable_recursion_pending();
+      } else if (it->is_symlink(ec) || ::access(p.c_str(), R_OK | X_OK) != 0) {
+        sawAll = false;  // not followed, or skipped: what lies below is unknown
+      }
       continue;
     }
-    std::string ext = p.extension().string();
-    if (ext != ".json" && ext != ".yml" && ext != ".yaml") continue;
     std::string rel = p.lexically_relative(out).generic_string();
     if (produced(rel)) continue;
+    std::string ext = p.extension().string();
+    if (ext != ".json" && ext != ".yml" && ext != ".yaml") continue;
     auto head = readFile(p, backend::kMarkerWindow);
     if (head && backend::isGenerated(*head)) found.push_back(std::move(rel));
   }
+  if (ec) sawAll = false;
+  if (complete) *complete = sawAll;
   std::sort(found.begin(), found.end());
   return found;
 }
