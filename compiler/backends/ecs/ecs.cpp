@@ -16,6 +16,8 @@
 
 namespace gops::backend::ecs {
 
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
 namespace {
 
 using model::Job;
@@ -61,17 +63,18 @@ class EnvWriter {
 
   void write() {
     for (const auto& s : env_.services) {
-      emit(fmt::format(FMT_COMPILE("{}/ecs/{}.taskdef.json"), env_.name, s.name),
+      emit(fmt::format("{}/ecs/{}.taskdef.json"_cf, env_.name, s.name),
            [&](JsonWriter& j) { taskDefinition(j, s, s.port, s.port ? s.health : std::nullopt); });
-      emit(fmt::format(FMT_COMPILE("{}/ecs/{}.service.json"), env_.name, s.name), [&](JsonWriter& j) { service(j, s); });
+      emit(fmt::format("{}/ecs/{}.service.json"_cf, env_.name, s.name), [&](JsonWriter& j) { service(j, s); });
       if (usesTaskSets(s)) {
         for (const char* color : {"blue", "green"}) {
-          emit(fmt::format(FMT_COMPILE("{}/ecs/{}.{}.taskset.json"), env_.name, s.name, color), [&](JsonWriter& j) { taskSet(j, s, color); });
+          emit(fmt::format("{}/ecs/{}.{}.taskset.json"_cf, env_.name, s.name, color),
+               [&](JsonWriter& j) { taskSet(j, s, color); });
         }
       }
     }
     for (const auto& job : env_.jobs) {
-      emit(fmt::format(FMT_COMPILE("{}/ecs/{}.taskdef.json"), env_.name, job.name),
+      emit(fmt::format("{}/ecs/{}.taskdef.json"_cf, env_.name, job.name),
            [&](JsonWriter& j) { taskDefinition(j, job, std::nullopt, std::nullopt); });
     }
   }
@@ -109,23 +112,23 @@ class EnvWriter {
     };
     tag("app", app_.app.name);
     tag("environment", env_.name);
-    tag("generated-by", tagValue(fmt::format(FMT_COMPILE("{} from {}"), kGeneratedMarker, spec_)));
+    tag("generated-by", tagValue(fmt::format("{} from {}"_cf, kGeneratedMarker, spec_)));
     tag("managed-by", "gops");
     j.endArray();
   }
 
   std::string ssmArn(const std::string& name) const {
     if (name.rfind("arn:", 0) == 0) return name;
-    return n_.arn("ssm", fmt::format(FMT_COMPILE("parameter/{}"), !name.empty() && name.front() == '/' ? name.substr(1) : name));
+    return n_.arn("ssm", fmt::format("parameter/{}"_cf, !name.empty() && name.front() == '/' ? name.substr(1) : name));
   }
   std::string secretArn(const std::string& id) const {
     if (id.rfind("arn:", 0) == 0) return id;
-    return n_.arn("secretsmanager", fmt::format(FMT_COMPILE("secret:{}"), id));
+    return n_.arn("secretsmanager", fmt::format("secret:{}"_cf, id));
   }
 
   std::string image(const Workload& w) {
     if (w.image.kind == model::Image::Kind::External) return copied(w, "the image", w.image.uri);
-    return fmt::format(FMT_COMPILE("{}.dkr.ecr.{}.{}/{}:{}"), app_.app.registry, app_.app.region, dnsSuffix(n_.partition()),
+    return fmt::format("{}.dkr.ecr.{}.{}/{}:{}"_cf, app_.app.registry, app_.app.region, dnsSuffix(n_.partition()),
                        copied(w, "the image", w.image.repository), kImageTagPlaceholder);
   }
 
@@ -163,7 +166,7 @@ class EnvWriter {
       for (const auto& [k, s] : w.secrets) {
         std::string from = s.kind == model::Secret::Kind::Ssm
                                ? ssmArn(s.name)
-                               : secretArn(s.name) + (s.key.empty() ? "" : fmt::format(FMT_COMPILE(":{}::"), s.key));
+                               : secretArn(s.name) + (s.key.empty() ? "" : fmt::format(":{}::"_cf, s.key));
         j.beginObject().member("name", k).member("valueFrom", copied(w, "a secret", from)).endObject();
       }
       j.endArray();
@@ -250,7 +253,7 @@ class EnvWriter {
     j.member("launchType", "FARGATE");
     j.member("platformVersion", "LATEST");
     networkConfiguration(j, s);
-    loadBalancers(j, s, fmt::format(FMT_COMPILE("{}_target_group_{}_arn"), s.name, color));
+    loadBalancers(j, s, fmt::format("{}_target_group_{}_arn"_cf, s.name, color));
     j.key("scale").beginObject().member("unit", "PERCENT").member("value", 100).endObject();
   }
 
@@ -264,7 +267,7 @@ class EnvWriter {
 }  // namespace
 
 std::string tfPlaceholder(std::string_view output, int index) {
-  return index < 0 ? fmt::format(FMT_COMPILE("{{{{tf:{}}}}}"), output) : fmt::format(FMT_COMPILE("{{{{tf:{}[{}]}}}}"), output, index);
+  return index < 0 ? fmt::format("{{{{tf:{}}}}}"_cf, output) : fmt::format("{{{{tf:{}[{}]}}}}"_cf, output, index);
 }
 
 std::string tagValue(std::string_view text) {
@@ -279,8 +282,9 @@ std::string tagValue(std::string_view text) {
 }
 
 std::string healthCheckShell(int port, std::string_view path) {
-  std::string url = shellQuote(fmt::format(FMT_COMPILE("http://localhost:{}{}{}"), port, !path.empty() && path.front() == '/' ? "" : "/", path));
-  return fmt::format(FMT_COMPILE("curl -fsS -o /dev/null {0} || wget -q -O /dev/null {0} || exit 1"), url);
+  std::string url = shellQuote(
+      fmt::format("http://localhost:{}{}{}"_cf, port, !path.empty() && path.front() == '/' ? "" : "/", path));
+  return fmt::format("curl -fsS -o /dev/null {0} || wget -q -O /dev/null {0} || exit 1"_cf, url);
 }
 
 Output generate(const model::AppModel& app, const Options& o) {

@@ -13,6 +13,8 @@
 
 namespace gops::backend::plan {
 
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
 namespace {
 
 using model::Rollout;
@@ -86,7 +88,7 @@ class PlanWriter {
   void registerStep(const model::Workload& w) {
     j_.beginObject().member("action", "register_task_definition");
     j_.member("family", n_.workload(w.name));
-    j_.member("file", fmt::format(FMT_COMPILE("ecs/{}.taskdef.json"), w.name));
+    j_.member("file", fmt::format("ecs/{}.taskdef.json"_cf, w.name));
     j_.endObject();
   }
 
@@ -103,7 +105,7 @@ class PlanWriter {
     j_.member("name", s.name);
     j_.member("ecs_service", n_.workload(s.name));
     j_.member("task_family", n_.workload(s.name));
-    j_.member("service_file", fmt::format(FMT_COMPILE("ecs/{}.service.json"), s.name));
+    j_.member("service_file", fmt::format("ecs/{}.service.json"_cf, s.name));
     j_.key("depends_on").beginArray();
     for (const auto& d : s.dependsOn) j_.value(d);
     j_.endArray();
@@ -122,16 +124,16 @@ class PlanWriter {
       j_.key("listener_rules").beginArray();
       std::size_t rules = (s.expose.hosts.size() + terraform::kHostsPerListenerRule - 1) / terraform::kHostsPerListenerRule;
       for (std::size_t k = 0; k < std::max<std::size_t>(rules, 1); ++k) {
-        j_.value(k == 0 ? fmt::format(FMT_COMPILE("{{{{tf:{}_listener_rule_arn}}}}"), s.name)
-                        : fmt::format(FMT_COMPILE("{{{{tf:{}_listener_rule_{}_arn}}}}"), s.name, k + 1));
+        j_.value(k == 0 ? fmt::format("{{{{tf:{}_listener_rule_arn}}}}"_cf, s.name)
+                        : fmt::format("{{{{tf:{}_listener_rule_{}_arn}}}}"_cf, s.name, k + 1));
       }
       j_.endArray();
       j_.key("target_groups").beginObject();
       for (const char* color : {"blue", "green"}) {
         j_.key(color).beginObject();
         j_.member("name", n_.targetGroup(s.name, color));
-        j_.member("arn", fmt::format(FMT_COMPILE("{{{{tf:{}_target_group_{}_arn}}}}"), s.name, color));
-        j_.member("task_set_file", fmt::format(FMT_COMPILE("ecs/{}.{}.taskset.json"), s.name, color));
+        j_.member("arn", fmt::format("{{{{tf:{}_target_group_{}_arn}}}}"_cf, s.name, color));
+        j_.member("task_set_file", fmt::format("ecs/{}.{}.taskset.json"_cf, s.name, color));
         j_.endObject();
       }
       j_.endObject();
@@ -253,9 +255,10 @@ Output generate(const model::AppModel& app, const Options& o) {
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
     std::string text;
-    PlanWriter(app, env, text).write(generatedNotice(spec, fmt::format(FMT_COMPILE("deployment plan of environment {}"), env.name)));
+    PlanWriter(app, env, text)
+        .write(generatedNotice(spec, fmt::format("deployment plan of environment {}"_cf, env.name)));
     text += '\n';
-    out.files.push_back({fmt::format(FMT_COMPILE("{}/plan.json"), env.name), std::move(text)});
+    out.files.push_back({fmt::format("{}/plan.json"_cf, env.name), std::move(text)});
   }
   std::sort(out.files.begin(), out.files.end(), [](const File& a, const File& b) { return a.path < b.path; });
   return out;

@@ -10,6 +10,8 @@
 
 namespace gops::backend::terraform {
 
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
 void Body::newline() {
   out_ += '\n';
   out_.append(static_cast<std::size_t>(depth_ + static_cast<int>(stack_.size())) * 2, ' ');
@@ -30,7 +32,7 @@ void Body::beforeValue() {
 Body& Body::key(std::string_view k) {
   Level& level = stack_.back();
   if (!level.empty && !(level.lastKey < k)) {
-    throw KeyOrderError(fmt::format(FMT_COMPILE("internal error: Terraform key `{}` written after `{}`"), k, level.lastKey));
+    throw KeyOrderError(fmt::format("internal error: Terraform key `{}` written after `{}`"_cf, k, level.lastKey));
   }
   level.lastKey.assign(k);
   beforeValue();
@@ -99,7 +101,7 @@ Body& Body::raw(std::string_view json) {
 void Module::output(std::string_view name, std::string_view expression, std::string_view description) {
   add(Section::Output, name, {}, 2, [&](Body& b) {
     b.str("description", description);
-    b.str("value", fmt::format(FMT_COMPILE("${{{}}}"), expression));
+    b.str("value", fmt::format("${{{}}}"_cf, expression));
   });
 }
 
@@ -147,7 +149,7 @@ std::string Module::render(std::vector<std::string>& duplicates) {
       const std::string& type = blocks_[i].type;
       if (!named) {
         if (i > 0 && blocks_[i - 1].section == section && blocks_[i - 1].type == type) {
-          std::string d = fmt::format(FMT_COMPILE("{} {}"), kSectionKeys[static_cast<int>(section)], type);
+          std::string d = fmt::format("{} {}"_cf, kSectionKeys[static_cast<int>(section)], type);
           if (duplicates.empty() || duplicates.back() != d) duplicates.push_back(std::move(d));
         } else {
           w.key(type).raw(blocks_[i].body);
@@ -159,7 +161,7 @@ std::string Module::render(std::vector<std::string>& duplicates) {
       for (; i < blocks_.size() && blocks_[i].section == section && blocks_[i].type == type; ++i) {
         if (!blocks_[i].name.empty() && i > 0 && blocks_[i - 1].section == section && blocks_[i - 1].type == type &&
             blocks_[i - 1].name == blocks_[i].name) {
-          std::string d = fmt::format(FMT_COMPILE("{} {}.{}"), kSectionKeys[static_cast<int>(section)], type, blocks_[i].name);
+          std::string d = fmt::format("{} {}.{}"_cf, kSectionKeys[static_cast<int>(section)], type, blocks_[i].name);
           if (duplicates.empty() || duplicates.back() != d) duplicates.push_back(std::move(d));
           continue;
         }

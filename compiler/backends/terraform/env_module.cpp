@@ -18,6 +18,8 @@
 
 namespace gops::backend::terraform {
 
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
 namespace {
 
 using model::Job;
@@ -79,7 +81,7 @@ class EnvWriter {
  private:
   // ---------------------------------------------------------------- helpers
   std::string tgLabel(const Service& s, std::string_view color) const {
-    return color.empty() ? s.name : fmt::format(FMT_COMPILE("{}_{}"), s.name, color);
+    return color.empty() ? s.name : fmt::format("{}_{}"_cf, s.name, color);
   }
   /// The target groups of a public service: {"blue", "green"} or {""}.
   std::vector<std::string> colors(const Service& s) const {
@@ -90,13 +92,13 @@ class EnvWriter {
 
   std::vector<std::string> subnetRefs(const char* kind) const {
     std::vector<std::string> out;
-    for (int i = 0; i < env_.network.zones; ++i) out.push_back(tfRef(fmt::format(FMT_COMPILE("aws_subnet.{}_{}.id"), kind, i)));
+    for (int i = 0; i < env_.network.zones; ++i) out.push_back(tfRef(fmt::format("aws_subnet.{}_{}.id"_cf, kind, i)));
     return out;
   }
   std::string subnetList(const char* kind) const {
     std::string out = "[";
     for (int i = 0; i < env_.network.zones; ++i) {
-      out += fmt::format(FMT_COMPILE("{}aws_subnet.{}_{}.id"), i ? ", " : "", kind, i);
+      out += fmt::format("{}aws_subnet.{}_{}.id"_cf, i ? ", " : "", kind, i);
     }
     return out + "]";
   }
@@ -105,18 +107,19 @@ class EnvWriter {
 
   std::string ssmArn(const std::string& name) const {
     if (name.rfind("arn:", 0) == 0) return name;
-    return n_.arn("ssm", fmt::format(FMT_COMPILE("parameter/{}"), name.front() == '/' ? name.substr(1) : name));
+    return n_.arn("ssm", fmt::format("parameter/{}"_cf, name.front() == '/' ? name.substr(1) : name));
   }
   std::string secretArn(const std::string& id) const {
     if (id.rfind("arn:", 0) == 0) return id;
-    return n_.arn("secretsmanager", fmt::format(FMT_COMPILE("secret:{}"), id));
+    return n_.arn("secretsmanager", fmt::format("secret:{}"_cf, id));
   }
   std::string repositoryArn(const std::string& repository) const {
-    return fmt::format(FMT_COMPILE("arn:{}:ecr:{}:{}:repository/{}"), n_.partition(), app_.app.region, app_.app.registry, repository);
+    return fmt::format("arn:{}:ecr:{}:{}:repository/{}"_cf, n_.partition(), app_.app.region, app_.app.registry,
+                       repository);
   }
   std::string imageRef(const Workload& w) const {
     if (w.image.kind == model::Image::Kind::External) return templateEscape(w.image.uri);
-    return fmt::format(FMT_COMPILE("{}.dkr.ecr.{}.{}/{}:{}"), app_.app.registry, app_.app.region, dnsSuffix(n_.partition()),
+    return fmt::format("{}.dkr.ecr.{}.{}/{}:{}"_cf, app_.app.registry, app_.app.region, dnsSuffix(n_.partition()),
                        w.image.repository, tfRef("var.image_tag"));
   }
 
@@ -160,25 +163,25 @@ class EnvWriter {
     for (int i = 0; i < zones; ++i) {
       for (const char* kind : {"public", "private"}) {
         bool pub = kind[1] == 'u';
-        m_.resource("aws_subnet", fmt::format(FMT_COMPILE("{}_{}"), kind, i), [&](Body& b) {
-          b.str("availability_zone", tfRef(fmt::format(FMT_COMPILE("data.aws_availability_zones.available.names[{}]"), i)));
+        m_.resource("aws_subnet", fmt::format("{}_{}"_cf, kind, i), [&](Body& b) {
+          b.str("availability_zone", tfRef(fmt::format("data.aws_availability_zones.available.names[{}]"_cf, i)));
           b.str("cidr_block", pub ? layout->publicCidr(cidr, i) : layout->privateCidr(cidr, i));
-          tags(b, fmt::format(FMT_COMPILE("{}-{}-{}"), p, kind, i));
+          tags(b, fmt::format("{}-{}-{}"_cf, p, kind, i));
           b.str("vpc_id", tfRef("aws_vpc.main.id"));
         });
-        m_.resource("aws_route_table_association", fmt::format(FMT_COMPILE("{}_{}"), kind, i), [&](Body& b) {
+        m_.resource("aws_route_table_association", fmt::format("{}_{}"_cf, kind, i), [&](Body& b) {
           b.str("route_table_id", tfRef(pub ? std::string("aws_route_table.public.id")
-                                          : fmt::format(FMT_COMPILE("aws_route_table.private_{}.id"), i)));
-          b.str("subnet_id", tfRef(fmt::format(FMT_COMPILE("aws_subnet.{}_{}.id"), kind, i)));
+                                          : fmt::format("aws_route_table.private_{}.id"_cf, i)));
+          b.str("subnet_id", tfRef(fmt::format("aws_subnet.{}_{}.id"_cf, kind, i)));
         });
       }
-      m_.resource("aws_route_table", fmt::format(FMT_COMPILE("private_{}"), i), [&](Body& b) {
-        tags(b, fmt::format(FMT_COMPILE("{}-private-{}"), p, i));
+      m_.resource("aws_route_table", fmt::format("private_{}"_cf, i), [&](Body& b) {
+        tags(b, fmt::format("{}-private-{}"_cf, p, i));
         b.str("vpc_id", tfRef("aws_vpc.main.id"));
       });
     }
     m_.resource("aws_route_table", "public", [&](Body& b) {
-      tags(b, fmt::format(FMT_COMPILE("{}-public"), p));
+      tags(b, fmt::format("{}-public"_cf, p));
       b.str("vpc_id", tfRef("aws_vpc.main.id"));
     });
     m_.resource("aws_route", "public_internet", [&](Body& b) {
@@ -191,30 +194,30 @@ class EnvWriter {
                : env_.network.nat == model::Network::Nat::Single ? 1
                                                                  : zones;
     for (int i = 0; i < nats; ++i) {
-      m_.resource("aws_eip", fmt::format(FMT_COMPILE("nat_{}"), i), [&](Body& b) {
+      m_.resource("aws_eip", fmt::format("nat_{}"_cf, i), [&](Body& b) {
         b.strings("depends_on", {"aws_internet_gateway.main"});
         b.str("domain", "vpc");
-        tags(b, fmt::format(FMT_COMPILE("{}-nat-{}"), p, i));
+        tags(b, fmt::format("{}-nat-{}"_cf, p, i));
       });
-      m_.resource("aws_nat_gateway", fmt::format(FMT_COMPILE("nat_{}"), i), [&](Body& b) {
-        b.str("allocation_id", tfRef(fmt::format(FMT_COMPILE("aws_eip.nat_{}.id"), i)));
+      m_.resource("aws_nat_gateway", fmt::format("nat_{}"_cf, i), [&](Body& b) {
+        b.str("allocation_id", tfRef(fmt::format("aws_eip.nat_{}.id"_cf, i)));
         b.strings("depends_on", {"aws_internet_gateway.main"});
-        b.str("subnet_id", tfRef(fmt::format(FMT_COMPILE("aws_subnet.public_{}.id"), i)));
-        tags(b, fmt::format(FMT_COMPILE("{}-nat-{}"), p, i));
+        b.str("subnet_id", tfRef(fmt::format("aws_subnet.public_{}.id"_cf, i)));
+        tags(b, fmt::format("{}-nat-{}"_cf, p, i));
       });
     }
     for (int i = 0; i < zones && nats > 0; ++i) {
-      m_.resource("aws_route", fmt::format(FMT_COMPILE("private_{}_nat"), i), [&](Body& b) {
+      m_.resource("aws_route", fmt::format("private_{}_nat"_cf, i), [&](Body& b) {
         b.str("destination_cidr_block", "0.0.0.0/0");
-        b.str("nat_gateway_id", tfRef(fmt::format(FMT_COMPILE("aws_nat_gateway.nat_{}.id"), nats == 1 ? 0 : i)));
-        b.str("route_table_id", tfRef(fmt::format(FMT_COMPILE("aws_route_table.private_{}.id"), i)));
+        b.str("nat_gateway_id", tfRef(fmt::format("aws_nat_gateway.nat_{}.id"_cf, nats == 1 ? 0 : i)));
+        b.str("route_table_id", tfRef(fmt::format("aws_route_table.private_{}.id"_cf, i)));
       });
     }
 
     // Every task carries this group besides its own; internal services admit it.
     m_.resource("aws_security_group", "services", [&](Body& b) {
-      b.str("description", fmt::format(FMT_COMPILE("Member of the services of {} {}"), app_.app.name, env_.name));
-      b.str("name", fmt::format(FMT_COMPILE("{}-services"), p));
+      b.str("description", fmt::format("Member of the services of {} {}"_cf, app_.app.name, env_.name));
+      b.str("name", fmt::format("{}-services"_cf, p));
       b.str("vpc_id", tfRef("aws_vpc.main.id"));
     });
 
@@ -226,8 +229,9 @@ class EnvWriter {
   /// Manager through VPC endpoints.
   void endpoints() {
     std::vector<std::string> privateRts;
-    for (int i = 0; i < env_.network.zones; ++i) privateRts.push_back(tfRef(fmt::format(FMT_COMPILE("aws_route_table.private_{}.id"), i)));
-    std::string service = fmt::format(FMT_COMPILE("com.amazonaws.{}."), env_.region);
+    for (int i = 0; i < env_.network.zones; ++i)
+      privateRts.push_back(tfRef(fmt::format("aws_route_table.private_{}.id"_cf, i)));
+    std::string service = fmt::format("com.amazonaws.{}."_cf, env_.region);
     m_.resource("aws_vpc_endpoint", "s3", [&](Body& b) {
       b.strings("route_table_ids", privateRts);
       b.str("service_name", service + "s3");
@@ -257,7 +261,7 @@ class EnvWriter {
     }
     m_.resource("aws_security_group", "endpoints", [&](Body& b) {
       b.str("description", "VPC endpoints, reachable over HTTPS from the services");
-      b.str("name", fmt::format(FMT_COMPILE("{}-endpoints"), n_.prefix()));
+      b.str("name", fmt::format("{}-endpoints"_cf, n_.prefix()));
       b.str("vpc_id", tfRef("aws_vpc.main.id"));
     });
     m_.resource("aws_vpc_security_group_ingress_rule", "endpoints_from_services", [&](Body& b) {
@@ -277,7 +281,7 @@ class EnvWriter {
     });
     if (anyInternal_) {
       m_.resource("aws_service_discovery_private_dns_namespace", "main", [&](Body& b) {
-        b.str("description", fmt::format(FMT_COMPILE("Internal services of {} {}"), app_.app.name, env_.name));
+        b.str("description", fmt::format("Internal services of {} {}"_cf, app_.app.name, env_.name));
         b.str("name", n_.dnsNamespace());
         b.str("vpc", tfRef("aws_vpc.main.id"));
       });
@@ -288,8 +292,9 @@ class EnvWriter {
   void loadBalancer() {
     const std::string& p = n_.prefix();
     m_.resource("aws_security_group", "alb", [&](Body& b) {
-      b.str("description", fmt::format(FMT_COMPILE("Load balancer of {} {}: HTTP and HTTPS from anywhere"), app_.app.name, env_.name));
-      b.str("name", fmt::format(FMT_COMPILE("{}-alb"), p));
+      b.str("description",
+            fmt::format("Load balancer of {} {}: HTTP and HTTPS from anywhere"_cf, app_.app.name, env_.name));
+      b.str("name", fmt::format("{}-alb"_cf, p));
       b.str("vpc_id", tfRef("aws_vpc.main.id"));
     });
     for (int port : {80, 443}) {
@@ -346,7 +351,7 @@ class EnvWriter {
     for (const Service* s : public_) {
       std::size_t rules = (s->expose.hosts.size() + kHostsPerRule - 1) / kHostsPerRule;
       for (std::size_t k = 0; k < rules; ++k) {
-        std::uint32_t pr = 1 + stableHash(fmt::format(FMT_COMPILE("{}#{}"), s->name, k)) % kRulePriorities;
+        std::uint32_t pr = 1 + stableHash(fmt::format("{}#{}"_cf, s->name, k)) % kRulePriorities;
         while (used.count(pr)) pr = pr % kRulePriorities + 1;
         used.insert(pr);
         priorities_[s->name].push_back(pr);
@@ -376,13 +381,14 @@ class EnvWriter {
     std::string ecsTrust = serviceTrustPolicy("ecs-tasks.amazonaws.com", env_.account);
     m_.resource("aws_iam_role", name + "_execution", [&](Body& b) {
       b.str("assume_role_policy", ecsTrust);
-      b.str("description", fmt::format(FMT_COMPILE("ECS starts {} of {} {} with this role"), name, app_.app.name, env_.name));
+      b.str("description", fmt::format("ECS starts {} of {} {} with this role"_cf, name, app_.app.name, env_.name));
       b.str("name", n_.role(name, "execution"));
       b.str("path", n_.taskRolePath());
     });
     m_.resource("aws_iam_role_policy_attachment", name + "_execution", [&](Body& b) {
-      b.str("policy_arn", fmt::format(FMT_COMPILE("arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"), n_.partition()));
-      b.str("role", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_execution.name"), name)));
+      b.str("policy_arn",
+            fmt::format("arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"_cf, n_.partition()));
+      b.str("role", tfRef(fmt::format("aws_iam_role.{}_execution.name"_cf, name)));
     });
     std::vector<Statement> statements;
     {
@@ -412,27 +418,27 @@ class EnvWriter {
       m_.resource("aws_iam_role_policy", name + "_execution", [&](Body& b) {
         b.str("name", "image-and-secrets");
         b.str("policy", policyDocument(statements));
-        b.str("role", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_execution.name"), name)));
+        b.str("role", tfRef(fmt::format("aws_iam_role.{}_execution.name"_cf, name)));
       });
     }
     m_.resource("aws_iam_role", name + "_task", [&](Body& b) {
       b.str("assume_role_policy", ecsTrust);
-      b.str("description", fmt::format(FMT_COMPILE("{} of {} {} runs with this role"), name, app_.app.name, env_.name));
+      b.str("description", fmt::format("{} of {} {} runs with this role"_cf, name, app_.app.name, env_.name));
       b.str("name", n_.role(name, "task"));
       b.str("path", n_.taskRolePath());
     });
 
     m_.resource("aws_security_group", name, [&](Body& b) {
-      b.str("description", fmt::format(FMT_COMPILE("{} of {} {}"), name, app_.app.name, env_.name));
+      b.str("description", fmt::format("{} of {} {}"_cf, name, app_.app.name, env_.name));
       b.str("name", n_.workload(name));
       b.str("vpc_id", tfRef("aws_vpc.main.id"));
     });
-    egressAll(name, fmt::format(FMT_COMPILE("aws_security_group.{}.id"), name));
+    egressAll(name, fmt::format("aws_security_group.{}.id"_cf, name));
 
     m_.resource("aws_ecs_task_definition", name, [&](Body& b) {
       b.str("container_definitions", containerDefinitions(w, port, logGroup));
       b.str("cpu", std::to_string(w.cpu));
-      b.str("execution_role_arn", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_execution.arn"), name)));
+      b.str("execution_role_arn", tfRef(fmt::format("aws_iam_role.{}_execution.arn"_cf, name)));
       b.str("family", n_.workload(name));
       b.str("memory", std::to_string(w.memory));
       b.str("network_mode", "awsvpc");
@@ -440,7 +446,7 @@ class EnvWriter {
       b.object("runtime_platform").str("cpu_architecture", "X86_64").str("operating_system_family", "LINUX").end();
       // Deploys register newer revisions; keep this one registered when Terraform replaces it.
       b.flag("skip_destroy", true);
-      b.str("task_role_arn", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_task.arn"), name)));
+      b.str("task_role_arn", tfRef(fmt::format("aws_iam_role.{}_task.arn"_cf, name)));
     });
   }
 
@@ -497,10 +503,10 @@ class EnvWriter {
         b.str("name", name);
       });
       m_.resource("aws_vpc_security_group_ingress_rule", name + "_from_services", [&](Body& b) {
-        b.str("description", fmt::format(FMT_COMPILE("Port {} from the services of {} {}"), *s.port, app_.app.name, env_.name));
+        b.str("description", fmt::format("Port {} from the services of {} {}"_cf, *s.port, app_.app.name, env_.name));
         b.num("from_port", *s.port).str("ip_protocol", "tcp");
         b.str("referenced_security_group_id", tfRef("aws_security_group.services.id"));
-        b.str("security_group_id", tfRef(fmt::format(FMT_COMPILE("aws_security_group.{}.id"), name)));
+        b.str("security_group_id", tfRef(fmt::format("aws_security_group.{}.id"_cf, name)));
         b.num("to_port", *s.port);
       });
     }
@@ -513,7 +519,7 @@ class EnvWriter {
     bool taskSets = hasBlueGreen(s);
     m_.resource("aws_ecs_service", name, [&](Body& b) {
       b.str("cluster", tfRef("aws_ecs_cluster.main.arn"));
-      if (isPublic(s)) b.strings("depends_on", {fmt::format(FMT_COMPILE("aws_lb_listener_rule.{}"), name)});
+      if (isPublic(s)) b.strings("depends_on", {fmt::format("aws_lb_listener_rule.{}"_cf, name)});
       if (!taskSets) b.object("deployment_circuit_breaker").flag("enable", true).flag("rollback", true).end();
       b.object("deployment_controller").str("type", taskSets ? "EXTERNAL" : "ECS").end();
       b.num("deployment_maximum_percent", rolling ? s.rollout.maxPercent : 200);
@@ -530,19 +536,22 @@ class EnvWriter {
       if (!ignored.empty()) b.object("lifecycle").strings("ignore_changes", ignored).end();
       if (isPublic(s) && !taskSets) {
         b.object("load_balancer").str("container_name", name).num("container_port", *s.port);
-        b.str("target_group_arn", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn"), primaryTg(s)))).end();
+        b.str("target_group_arn", tfRef(fmt::format("aws_lb_target_group.{}.arn"_cf, primaryTg(s)))).end();
       }
       b.str("name", n_.workload(name));
       if (!taskSets) {
         b.object("network_configuration").flag("assign_public_ip", false);
-        b.strings("security_groups", {tfRef(fmt::format(FMT_COMPILE("aws_security_group.{}.id"), name)), tfRef("aws_security_group.services.id")});
+        b.strings("security_groups",
+                  {tfRef(fmt::format("aws_security_group.{}.id"_cf, name)), tfRef("aws_security_group.services.id")});
         b.strings("subnets", subnetRefs("private")).end();
       }
       b.str("propagate_tags", "SERVICE");
       if (isInternal(s) && !taskSets) {
-        b.object("service_registries").str("registry_arn", tfRef(fmt::format(FMT_COMPILE("aws_service_discovery_service.{}.arn"), name))).end();
+        b.object("service_registries")
+            .str("registry_arn", tfRef(fmt::format("aws_service_discovery_service.{}.arn"_cf, name)))
+            .end();
       }
-      if (!taskSets) b.str("task_definition", tfRef(fmt::format(FMT_COMPILE("aws_ecs_task_definition.{}.arn"), name)));
+      if (!taskSets) b.str("task_definition", tfRef(fmt::format("aws_ecs_task_definition.{}.arn"_cf, name)));
     });
     if (s.autoscale) autoscaling(s);
     alarms(s);
@@ -569,16 +578,22 @@ class EnvWriter {
       auto last = s.expose.hosts.begin() + static_cast<std::ptrdiff_t>(std::min(s.expose.hosts.size(), (k + 1) * kHostsPerRule));
       std::vector<std::string> hosts;
       for (auto it = first; it != last; ++it) hosts.push_back(templateEscape(*it));
-      m_.resource("aws_lb_listener_rule", k == 0 ? name : fmt::format(FMT_COMPILE("{}_{}"), name, k + 1), [&](Body& b) {
+      m_.resource("aws_lb_listener_rule", k == 0 ? name : fmt::format("{}_{}"_cf, name, k + 1), [&](Body& b) {
         b.object("action");
         if (hasBlueGreen(s)) {
           // Deploys shift the weights; blue serves everything until the first one.
           b.object("forward").array("target_group");
-          b.beginObject().str("arn", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}_blue.arn"), name))).num("weight", 100).end();
-          b.beginObject().str("arn", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}_green.arn"), name))).num("weight", 0).end();
+          b.beginObject()
+              .str("arn", tfRef(fmt::format("aws_lb_target_group.{}_blue.arn"_cf, name)))
+              .num("weight", 100)
+              .end();
+          b.beginObject()
+              .str("arn", tfRef(fmt::format("aws_lb_target_group.{}_green.arn"_cf, name)))
+              .num("weight", 0)
+              .end();
           b.end().end();
         } else {
-          b.str("target_group_arn", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn"), name)));
+          b.str("target_group_arn", tfRef(fmt::format("aws_lb_target_group.{}.arn"_cf, name)));
         }
         b.str("type", "forward").end();
         b.object("condition").object("host_header").strings("values", hosts).end().end();
@@ -588,10 +603,10 @@ class EnvWriter {
       });
     }
     m_.resource("aws_vpc_security_group_ingress_rule", name + "_from_alb", [&](Body& b) {
-      b.str("description", fmt::format(FMT_COMPILE("Port {} from the load balancer"), *s.port));
+      b.str("description", fmt::format("Port {} from the load balancer"_cf, *s.port));
       b.num("from_port", *s.port).str("ip_protocol", "tcp");
       b.str("referenced_security_group_id", tfRef("aws_security_group.alb.id"));
-      b.str("security_group_id", tfRef(fmt::format(FMT_COMPILE("aws_security_group.{}.id"), name)));
+      b.str("security_group_id", tfRef(fmt::format("aws_security_group.{}.id"_cf, name)));
       b.num("to_port", *s.port);
     });
   }
@@ -601,17 +616,17 @@ class EnvWriter {
     const model::Autoscale& a = *s.autoscale;
     m_.resource("aws_appautoscaling_target", name, [&](Body& b) {
       b.num("max_capacity", a.max).num("min_capacity", a.min);
-      b.str("resource_id", fmt::format(FMT_COMPILE("service/{}/{}"), tfRef("aws_ecs_cluster.main.name"),
-                                       tfRef(fmt::format(FMT_COMPILE("aws_ecs_service.{}.name"), name))));
+      b.str("resource_id", fmt::format("service/{}/{}"_cf, tfRef("aws_ecs_cluster.main.name"),
+                                       tfRef(fmt::format("aws_ecs_service.{}.name"_cf, name))));
       b.str("scalable_dimension", "ecs:service:DesiredCount").str("service_namespace", "ecs");
     });
     auto policy = [&](const char* what, const char* metric, double target, const std::string& resourceLabel) {
-      m_.resource("aws_appautoscaling_policy", fmt::format(FMT_COMPILE("{}_{}"), name, what), [&](Body& b) {
-        b.str("name", fmt::format(FMT_COMPILE("{}-{}"), n_.workload(name), what));
+      m_.resource("aws_appautoscaling_policy", fmt::format("{}_{}"_cf, name, what), [&](Body& b) {
+        b.str("name", fmt::format("{}-{}"_cf, n_.workload(name), what));
         b.str("policy_type", "TargetTrackingScaling");
-        b.str("resource_id", tfRef(fmt::format(FMT_COMPILE("aws_appautoscaling_target.{}.resource_id"), name)));
-        b.str("scalable_dimension", tfRef(fmt::format(FMT_COMPILE("aws_appautoscaling_target.{}.scalable_dimension"), name)));
-        b.str("service_namespace", tfRef(fmt::format(FMT_COMPILE("aws_appautoscaling_target.{}.service_namespace"), name)));
+        b.str("resource_id", tfRef(fmt::format("aws_appautoscaling_target.{}.resource_id"_cf, name)));
+        b.str("scalable_dimension", tfRef(fmt::format("aws_appautoscaling_target.{}.scalable_dimension"_cf, name)));
+        b.str("service_namespace", tfRef(fmt::format("aws_appautoscaling_target.{}.service_namespace"_cf, name)));
         b.object("target_tracking_scaling_policy_configuration");
         b.object("predefined_metric_specification").str("predefined_metric_type", metric);
         if (!resourceLabel.empty()) b.str("resource_label", resourceLabel);
@@ -623,11 +638,11 @@ class EnvWriter {
     if (a.memoryPercent) policy("memory", "ECSServiceAverageMemoryUtilization", *a.memoryPercent, "");
     if (a.requestsPerTarget) {
       if (!isPublic(s)) {
-        errors_.push_back(fmt::format(FMT_COMPILE("service `{}` scales on requests per target but has no load balancer"), name));
+        errors_.push_back(fmt::format("service `{}` scales on requests per target but has no load balancer"_cf, name));
       } else {
         policy("requests", "ALBRequestCountPerTarget", *a.requestsPerTarget,
-               fmt::format(FMT_COMPILE("{}/{}"), tfRef("aws_lb.main.arn_suffix"),
-                           tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn_suffix"), primaryTg(s)))));
+               fmt::format("{}/{}"_cf, tfRef("aws_lb.main.arn_suffix"),
+                           tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, primaryTg(s)))));
       }
     }
   }
@@ -638,7 +653,7 @@ class EnvWriter {
     b.beginObject().str("id", id);
     b.object("metric").object("dimensions");
     b.str("LoadBalancer", tfRef("aws_lb.main.arn_suffix"));
-    b.str("TargetGroup", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn_suffix"), tg))).end();
+    b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tg))).end();
     b.str("metric_name", metric).str("namespace", "AWS/ApplicationELB").num("period", 60).str("stat", stat).end();
     b.flag("return_data", false).end();
   }
@@ -654,8 +669,8 @@ class EnvWriter {
       b.object("dimensions").str("ClusterName", n_.cluster()).str("ServiceName", n_.workload(name)).end();
     };
     m_.resource("aws_cloudwatch_metric_alarm", name + "_cpu", [&](Body& b) {
-      b.str("alarm_description", fmt::format(FMT_COMPILE("{} runs hot: average CPU above {}% for {} minutes"), name, kCpuAlarmPercent,
-                                             kCpuAlarmMinutes));
+      b.str("alarm_description", fmt::format("{} runs hot: average CPU above {}% for {} minutes"_cf, name,
+                                             kCpuAlarmPercent, kCpuAlarmMinutes));
       b.str("alarm_name", n_.alarm(name, "cpu-high"));
       b.str("comparison_operator", "GreaterThanThreshold");
       ecsDimensions(b);
@@ -669,24 +684,25 @@ class EnvWriter {
       if (c.metric == "alarm") continue;  // an existing alarm: deploys watch it by name
       int nth = ++seen[c.metric];
       std::string what = rollbackAlarmSuffix(c.metric, nth);
-      std::string label = fmt::format(FMT_COMPILE("{}_rollback_{}{}"), name, c.metric, nth > 1 ? fmt::format(FMT_COMPILE("_{}"), nth) : "");
+      std::string label = fmt::format("{}_rollback_{}{}"_cf, name, c.metric, nth > 1 ? fmt::format("_{}"_cf, nth) : "");
       bool alb = c.metric == "http_5xx_rate" || c.metric == "http_4xx_rate" || c.metric == "unhealthy_targets" ||
                  (c.metric.size() > 8 && c.metric.compare(c.metric.size() - 8, 8, "_latency") == 0);
       bool ecs = c.metric == "cpu" || c.metric == "memory";
       if (!alb && !ecs) {
-        errors_.push_back(fmt::format(FMT_COMPILE("service `{}`: no CloudWatch metric for `rollback when {}`"), name, c.metric));
+        errors_.push_back(fmt::format("service `{}`: no CloudWatch metric for `rollback when {}`"_cf, name, c.metric));
         continue;
       }
       if (alb && !isPublic(s)) {
         errors_.push_back(
-            fmt::format(FMT_COMPILE("service `{}`: `rollback when {}` needs a load balancer, and the service is not public"), name, c.metric));
+            fmt::format("service `{}`: `rollback when {}` needs a load balancer, and the service is not public"_cf,
+                        name, c.metric));
         continue;
       }
       int periods = std::max(1, static_cast<int>(std::ceil(c.forSeconds / 60.0)));
       std::vector<std::string> tgs;
       for (const auto& color : colors(s)) tgs.push_back(tgLabel(s, color));
       m_.resource("aws_cloudwatch_metric_alarm", label, [&](Body& b) {
-        b.str("alarm_description", fmt::format(FMT_COMPILE("Rolls back deploys of {}: {} {} {} {} for {} s"), name, c.metric,
+        b.str("alarm_description", fmt::format("Rolls back deploys of {}: {} {} {} {} for {} s"_cf, name, c.metric,
                                                model::toString(c.op), JsonWriter::number(c.threshold), c.unit,
                                                JsonWriter::number(c.forSeconds)));
         b.str("alarm_name", n_.alarm(name, what));
@@ -705,13 +721,13 @@ class EnvWriter {
           b.array("metric_query");
           if (tgs.size() == 1) {
             albMetricQuery(b, errors, metric, "Sum", tgs[0]);
-            expressionQuery(b, "rate", fmt::format(FMT_COMPILE("100*{}/requests"), errors), "percent of requests", true);
+            expressionQuery(b, "rate", fmt::format("100*{}/requests"_cf, errors), "percent of requests", true);
             albMetricQuery(b, "requests", "RequestCount", "Sum", tgs[0]);
           } else {
-            expressionQuery(b, errors, fmt::format(FMT_COMPILE("FILL({0}_blue,0)+FILL({0}_green,0)"), errors), nullptr, false);
+            expressionQuery(b, errors, fmt::format("FILL({0}_blue,0)+FILL({0}_green,0)"_cf, errors), nullptr, false);
             albMetricQuery(b, errors + "_blue", metric, "Sum", tgs[0]);
             albMetricQuery(b, errors + "_green", metric, "Sum", tgs[1]);
-            expressionQuery(b, "rate", fmt::format(FMT_COMPILE("100*{}/requests"), errors), "percent of requests", true);
+            expressionQuery(b, "rate", fmt::format("100*{}/requests"_cf, errors), "percent of requests", true);
             expressionQuery(b, "requests", "FILL(requests_blue,0)+FILL(requests_green,0)", nullptr, false);
             albMetricQuery(b, "requests_blue", "RequestCount", "Sum", tgs[0]);
             albMetricQuery(b, "requests_green", "RequestCount", "Sum", tgs[1]);
@@ -720,7 +736,7 @@ class EnvWriter {
         } else if (c.metric == "unhealthy_targets") {
           if (tgs.size() == 1) {
             b.object("dimensions").str("LoadBalancer", tfRef("aws_lb.main.arn_suffix"));
-            b.str("TargetGroup", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn_suffix"), tgs[0]))).end();
+            b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgs[0]))).end();
             b.num("evaluation_periods", periods);
             b.str("metric_name", "UnHealthyHostCount").str("namespace", "AWS/ApplicationELB").num("period", 60);
             b.str("statistic", "Maximum");
@@ -736,7 +752,7 @@ class EnvWriter {
           std::string stat = c.metric.substr(0, c.metric.size() - 8);
           if (tgs.size() == 1) {
             b.object("dimensions").str("LoadBalancer", tfRef("aws_lb.main.arn_suffix"));
-            b.str("TargetGroup", tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn_suffix"), tgs[0]))).end();
+            b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgs[0]))).end();
             b.num("evaluation_periods", periods);
             b.str("extended_statistic", stat);
             b.str("metric_name", "TargetResponseTime").str("namespace", "AWS/ApplicationELB").num("period", 60);
@@ -744,7 +760,7 @@ class EnvWriter {
             // The slower colour: the new version's latency shows even at a small weight.
             b.num("evaluation_periods", periods);
             b.array("metric_query");
-            expressionQuery(b, "latency", fmt::format(FMT_COMPILE("MAX([FILL({0}_blue,0),FILL({0}_green,0)])"), stat),
+            expressionQuery(b, "latency", fmt::format("MAX([FILL({0}_blue,0),FILL({0}_green,0)])"_cf, stat),
                             "slower colour (seconds)", true);
             albMetricQuery(b, stat + "_blue", "TargetResponseTime", stat.c_str(), tgs[0]);
             albMetricQuery(b, stat + "_green", "TargetResponseTime", stat.c_str(), tgs[1]);
@@ -768,7 +784,8 @@ class EnvWriter {
     trust.conditions = {{"StringEquals", "aws:SourceAccount", {env_.account}}};
     m_.resource("aws_iam_role", name + "_scheduler", [&](Body& b) {
       b.str("assume_role_policy", policyDocument({trust}));
-      b.str("description", fmt::format(FMT_COMPILE("EventBridge Scheduler runs {} of {} {} with this role"), name, app_.app.name, env_.name));
+      b.str("description",
+            fmt::format("EventBridge Scheduler runs {} of {} {} with this role"_cf, name, app_.app.name, env_.name));
       b.str("name", n_.role(name, "scheduler"));
       b.str("path", n_.rolePath());
     });
@@ -786,10 +803,11 @@ class EnvWriter {
     m_.resource("aws_iam_role_policy", name + "_scheduler", [&](Body& b) {
       b.str("name", "run-task");
       b.str("policy", policyDocument({run, pass}));
-      b.str("role", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_scheduler.name"), name)));
+      b.str("role", tfRef(fmt::format("aws_iam_role.{}_scheduler.name"_cf, name)));
     });
     m_.resource("aws_scheduler_schedule", name, [&](Body& b) {
-      b.str("description", fmt::format(FMT_COMPILE("Runs {} of {} {}: {}"), name, app_.app.name, env_.name, templateEscape(j.schedule.expression)));
+      b.str("description", fmt::format("Runs {} of {} {}: {}"_cf, name, app_.app.name, env_.name,
+                                       templateEscape(j.schedule.expression)));
       b.object("flexible_time_window").str("mode", "OFF").end();
       b.str("name", n_.schedule(name));
       b.str("schedule_expression", scheduleExpression(j.schedule));
@@ -797,13 +815,15 @@ class EnvWriter {
       b.object("target").str("arn", tfRef("aws_ecs_cluster.main.arn"));
       b.object("ecs_parameters").str("launch_type", "FARGATE");
       b.object("network_configuration").flag("assign_public_ip", false);
-      b.strings("security_groups", {tfRef(fmt::format(FMT_COMPILE("aws_security_group.{}.id"), name)), tfRef("aws_security_group.services.id")});
+      b.strings("security_groups",
+                {tfRef(fmt::format("aws_security_group.{}.id"_cf, name)), tfRef("aws_security_group.services.id")});
       b.strings("subnets", subnetRefs("private")).end();
       b.num("task_count", 1);
       // Without a revision: the latest active one, which deploys register.
-      b.str("task_definition_arn", tfRef(fmt::format(FMT_COMPILE("aws_ecs_task_definition.{}.arn_without_revision"), name))).end();
+      b.str("task_definition_arn", tfRef(fmt::format("aws_ecs_task_definition.{}.arn_without_revision"_cf, name)))
+          .end();
       b.object("retry_policy").num("maximum_retry_attempts", 0).end();
-      b.str("role_arn", tfRef(fmt::format(FMT_COMPILE("aws_iam_role.{}_scheduler.arn"), name))).end();
+      b.str("role_arn", tfRef(fmt::format("aws_iam_role.{}_scheduler.arn"_cf, name))).end();
     });
   }
 
@@ -813,37 +833,53 @@ class EnvWriter {
     std::string cluster = n_.arn("ecs", "cluster/" + n_.cluster());
     Statement trust;
     trust.principalKind = "Federated";
-    trust.principals = {fmt::format(FMT_COMPILE("arn:{}:iam::{}:oidc-provider/{}"), n_.partition(), env_.account, kGithubOidcHost)};
+    trust.principals = {
+        fmt::format("arn:{}:iam::{}:oidc-provider/{}"_cf, n_.partition(), env_.account, kGithubOidcHost)};
     trust.actions = {"sts:AssumeRoleWithWebIdentity"};
     trust.conditions = {
-        {"StringEquals", fmt::format(FMT_COMPILE("{}:aud"), kGithubOidcHost), {kGithubOidcAudience}},
-        {"StringEquals", fmt::format(FMT_COMPILE("{}:sub"), kGithubOidcHost),
-         {fmt::format(FMT_COMPILE("repo:{}:environment:{}"), app_.app.repository, env_.name)}},
+        {"StringEquals", fmt::format("{}:aud"_cf, kGithubOidcHost), {kGithubOidcAudience}},
+        {"StringEquals", fmt::format("{}:sub"_cf, kGithubOidcHost),
+         {fmt::format("repo:{}:environment:{}"_cf, app_.app.repository, env_.name)}},
     };
 
     std::vector<Statement> st;
     st.push_back({"EcsCluster", false, {"ecs:DescribeClusters"}, {cluster}, {}, {}, {}});
     st.push_back({"EcsServices", false, {"ecs:DescribeServices", "ecs:UpdateService"},
-                  {n_.arn("ecs", fmt::format(FMT_COMPILE("service/{}/*"), n_.cluster()))}, {}, {}, {}});
+                  {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()))}, {}, {}, {}});
     bool anyTaskSets = std::any_of(env_.services.begin(), env_.services.end(), [&](const Service& s) { return hasBlueGreen(s); });
     if (anyTaskSets) {
       // Traffic-shifting deploys run each version as a task set (EXTERNAL controller).
-      st.push_back({"EcsTaskSets", false,
-                    {"ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:DescribeTaskSets", "ecs:UpdateServicePrimaryTaskSet",
-                     "ecs:UpdateTaskSet"},
-                    {n_.arn("ecs", fmt::format(FMT_COMPILE("service/{}/*"), n_.cluster())), n_.arn("ecs", fmt::format(FMT_COMPILE("task-set/{}/*"), n_.cluster()))},
-                    {}, {}, {}});
+      st.push_back({"EcsTaskSets",
+                    false,
+                    {"ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:DescribeTaskSets",
+                     "ecs:UpdateServicePrimaryTaskSet", "ecs:UpdateTaskSet"},
+                    {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster())),
+                     n_.arn("ecs", fmt::format("task-set/{}/*"_cf, n_.cluster()))},
+                    {},
+                    {},
+                    {}});
     }
-    st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {n_.arn("ecs", fmt::format(FMT_COMPILE("task/{}/*"), n_.cluster()))}, {}, {}, {}});
+    st.push_back({"EcsTasks",
+                  false,
+                  {"ecs:DescribeTasks"},
+                  {n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()))},
+                  {},
+                  {},
+                  {}});
     st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
     // RegisterTaskDefinition and DescribeTaskDefinition have no resource-level
     // permissions; what a registered revision may do is bounded by PassRole below.
     st.push_back({"EcsTaskDefinitions", false, {"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}, {"*"}, {}, {}, {}});
-    st.push_back({"EcsTagTaskDefinitions", false, {"ecs:TagResource"}, {n_.arn("ecs", fmt::format(FMT_COMPILE("task-definition/{}-*"), p))},
-                  {{"StringEquals", "ecs:CreateAction", {"RegisterTaskDefinition"}}}, {}, {}});
+    st.push_back({"EcsTagTaskDefinitions",
+                  false,
+                  {"ecs:TagResource"},
+                  {n_.arn("ecs", fmt::format("task-definition/{}-*"_cf, p))},
+                  {{"StringEquals", "ecs:CreateAction", {"RegisterTaskDefinition"}}},
+                  {},
+                  {}});
     st.push_back({"PassTaskRoles", false, {"iam:PassRole"}, {n_.roleArn(n_.taskRolePath(), "*")},
                   {{"StringEquals", "iam:PassedToService", {"ecs-tasks.amazonaws.com"}}}, {}, {}});
-    std::set<std::string> alarmArns = {n_.arn("cloudwatch", fmt::format(FMT_COMPILE("alarm:{}-*"), p))};
+    std::set<std::string> alarmArns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, p))};
     for (const auto& s : env_.services) {
       for (const auto& c : s.rollout.rollback) {
         if (c.metric == "alarm") alarmArns.insert(n_.arn("cloudwatch", "alarm:" + templateEscape(c.alarmName)));
@@ -851,8 +887,13 @@ class EnvWriter {
     }
     st.push_back({"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, {alarmArns.begin(), alarmArns.end()}, {}, {}, {}});
     if (!public_.empty()) {
-      st.push_back({"ShiftTraffic", false, {"elasticloadbalancing:ModifyRule"},
-                    {n_.arn("elasticloadbalancing", fmt::format(FMT_COMPILE("listener-rule/app/{}/*"), n_.loadBalancer()))}, {}, {}, {}});
+      st.push_back({"ShiftTraffic",
+                    false,
+                    {"elasticloadbalancing:ModifyRule"},
+                    {n_.arn("elasticloadbalancing", fmt::format("listener-rule/app/{}/*"_cf, n_.loadBalancer()))},
+                    {},
+                    {},
+                    {}});
       // ELB's Describe* actions have no resource-level permissions.
       st.push_back({"ReadLoadBalancer", false,
                     {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
@@ -860,10 +901,14 @@ class EnvWriter {
                     {"*"}, {}, {}, {}});
     }
     std::string ledger = n_.ledgerPath();
-    st.push_back({"DeployLedger", false,
+    st.push_back({"DeployLedger",
+                  false,
                   {"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath",
                    "ssm:PutParameter"},
-                  {n_.arn("ssm", "parameter" + ledger), n_.arn("ssm", fmt::format(FMT_COMPILE("parameter{}/*"), ledger))}, {}, {}, {}});
+                  {n_.arn("ssm", "parameter" + ledger), n_.arn("ssm", fmt::format("parameter{}/*"_cf, ledger))},
+                  {},
+                  {},
+                  {}});
     std::set<std::string> repos;
     for (const auto& s : env_.services) {
       if (s.image.kind == model::Image::Kind::Ecr) repos.insert(s.image.repository);
@@ -878,7 +923,7 @@ class EnvWriter {
 
     m_.resource("aws_iam_role", "github_deploy", [&](Body& b) {
       b.str("assume_role_policy", policyDocument({trust}));
-      b.str("description", fmt::format(FMT_COMPILE("GitHub Actions of {} deploy {} {} with this role (environment {} only)"),
+      b.str("description", fmt::format("GitHub Actions of {} deploy {} {} with this role (environment {} only)"_cf,
                                        app_.app.repository, app_.app.name, env_.name, env_.name));
       b.str("name", n_.deployRole());
       b.str("path", n_.rolePath());
@@ -924,25 +969,26 @@ class EnvWriter {
         auto albMetrics = [&](const char* metric) {
           for (const auto& color : colors(s)) {
             j.beginArray().value("AWS/ApplicationELB").value(metric).value("LoadBalancer").value(tfRef("aws_lb.main.arn_suffix"));
-            j.value("TargetGroup").value(tfRef(fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn_suffix"), tgLabel(s, color))));
+            j.value("TargetGroup").value(tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgLabel(s, color))));
             if (!color.empty()) j.beginObject().member("label", color).endObject();
             j.endArray();
           }
         };
-        widget(fmt::format(FMT_COMPILE("{}: CPU %"), s.name), "Average", [&] { ecsMetric("CPUUtilization"); });
-        widget(fmt::format(FMT_COMPILE("{}: memory %"), s.name), "Average", [&] { ecsMetric("MemoryUtilization"); });
+        widget(fmt::format("{}: CPU %"_cf, s.name), "Average", [&] { ecsMetric("CPUUtilization"); });
+        widget(fmt::format("{}: memory %"_cf, s.name), "Average", [&] { ecsMetric("MemoryUtilization"); });
         if (isPublic(s)) {
-          widget(fmt::format(FMT_COMPILE("{}: requests"), s.name), "Sum", [&] { albMetrics("RequestCount"); });
-          widget(fmt::format(FMT_COMPILE("{}: 5xx responses"), s.name), "Sum", [&] { albMetrics("HTTPCode_Target_5XX_Count"); });
-          widget(fmt::format(FMT_COMPILE("{}: p99 latency (s)"), s.name), "p99", [&] { albMetrics("TargetResponseTime"); });
+          widget(fmt::format("{}: requests"_cf, s.name), "Sum", [&] { albMetrics("RequestCount"); });
+          widget(fmt::format("{}: 5xx responses"_cf, s.name), "Sum", [&] { albMetrics("HTTPCode_Target_5XX_Count"); });
+          widget(fmt::format("{}: p99 latency (s)"_cf, s.name), "p99", [&] { albMetrics("TargetResponseTime"); });
         }
         y += 6;
       }
       j.endArray().endObject();
-      m_.resource("aws_cloudwatch_dashboard", part == 0 ? std::string("main") : fmt::format(FMT_COMPILE("main_{}"), part + 1), [&](Body& b) {
-        b.str("dashboard_body", body);
-        b.str("dashboard_name", part == 0 ? n_.cluster() : fmt::format(FMT_COMPILE("{}-{}"), n_.cluster(), part + 1));
-      });
+      m_.resource("aws_cloudwatch_dashboard", part == 0 ? std::string("main") : fmt::format("main_{}"_cf, part + 1),
+                  [&](Body& b) {
+                    b.str("dashboard_body", body);
+                    b.str("dashboard_name", part == 0 ? n_.cluster() : fmt::format("{}-{}"_cf, n_.cluster(), part + 1));
+                  });
     }
   }
 
@@ -969,36 +1015,37 @@ class EnvWriter {
                 "Cloud Map namespace of the internal services");
     }
     auto workloadOutputs = [&](const Workload& w) {
-      m_.output(w.name + "_security_group_id", fmt::format(FMT_COMPILE("aws_security_group.{}.id"), w.name),
-                fmt::format(FMT_COMPILE("Security group of {}"), w.name));
-      m_.output(w.name + "_execution_role_arn", fmt::format(FMT_COMPILE("aws_iam_role.{}_execution.arn"), w.name),
-                fmt::format(FMT_COMPILE("Task execution role of {}"), w.name));
-      m_.output(w.name + "_task_role_arn", fmt::format(FMT_COMPILE("aws_iam_role.{}_task.arn"), w.name),
-                fmt::format(FMT_COMPILE("Task role of {}"), w.name));
+      m_.output(w.name + "_security_group_id", fmt::format("aws_security_group.{}.id"_cf, w.name),
+                fmt::format("Security group of {}"_cf, w.name));
+      m_.output(w.name + "_execution_role_arn", fmt::format("aws_iam_role.{}_execution.arn"_cf, w.name),
+                fmt::format("Task execution role of {}"_cf, w.name));
+      m_.output(w.name + "_task_role_arn", fmt::format("aws_iam_role.{}_task.arn"_cf, w.name),
+                fmt::format("Task role of {}"_cf, w.name));
     };
     for (const auto& s : env_.services) {
       workloadOutputs(s);
       if (isPublic(s)) {
-        m_.output(s.name + "_target_group_arn", fmt::format(FMT_COMPILE("aws_lb_target_group.{}.arn"), primaryTg(s)),
-                  fmt::format(FMT_COMPILE("Target group {} registers with"), s.name));
+        m_.output(s.name + "_target_group_arn", fmt::format("aws_lb_target_group.{}.arn"_cf, primaryTg(s)),
+                  fmt::format("Target group {} registers with"_cf, s.name));
         if (hasBlueGreen(s)) {
           for (const char* color : {"blue", "green"}) {
-            m_.output(fmt::format(FMT_COMPILE("{}_target_group_{}_arn"), s.name, color),
-                      fmt::format(FMT_COMPILE("aws_lb_target_group.{}_{}.arn"), s.name, color),
-                      fmt::format(FMT_COMPILE("The {} target group of {}"), color, s.name));
+            m_.output(fmt::format("{}_target_group_{}_arn"_cf, s.name, color),
+                      fmt::format("aws_lb_target_group.{}_{}.arn"_cf, s.name, color),
+                      fmt::format("The {} target group of {}"_cf, color, s.name));
           }
         }
-        m_.output(s.name + "_listener_rule_arn", fmt::format(FMT_COMPILE("aws_lb_listener_rule.{}.arn"), s.name),
-                  fmt::format(FMT_COMPILE("Listener rule routing {}'s hosts"), s.name));
+        m_.output(s.name + "_listener_rule_arn", fmt::format("aws_lb_listener_rule.{}.arn"_cf, s.name),
+                  fmt::format("Listener rule routing {}'s hosts"_cf, s.name));
         // More than kHostsPerRule hosts take more rules; deploys shift all of them.
         for (std::size_t k = 1; k < priorities_.at(s.name).size(); ++k) {
-          m_.output(fmt::format(FMT_COMPILE("{}_listener_rule_{}_arn"), s.name, k + 1), fmt::format(FMT_COMPILE("aws_lb_listener_rule.{}_{}.arn"), s.name, k + 1),
-                    fmt::format(FMT_COMPILE("Listener rule {} routing {}'s hosts"), k + 1, s.name));
+          m_.output(fmt::format("{}_listener_rule_{}_arn"_cf, s.name, k + 1),
+                    fmt::format("aws_lb_listener_rule.{}_{}.arn"_cf, s.name, k + 1),
+                    fmt::format("Listener rule {} routing {}'s hosts"_cf, k + 1, s.name));
         }
       }
       if (isInternal(s)) {
-        m_.output(s.name + "_discovery_service_arn", fmt::format(FMT_COMPILE("aws_service_discovery_service.{}.arn"), s.name),
-                  fmt::format(FMT_COMPILE("Cloud Map service of {}"), s.name));
+        m_.output(s.name + "_discovery_service_arn", fmt::format("aws_service_discovery_service.{}.arn"_cf, s.name),
+                  fmt::format("Cloud Map service of {}"_cf, s.name));
       }
     }
     for (const auto& j : env_.jobs) workloadOutputs(j);

@@ -9,6 +9,8 @@
 
 namespace gops::backend::terraform {
 
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
 std::string awsName(std::string_view gopsName) {
   std::string out(gopsName);
   for (char& c : out) {
@@ -28,16 +30,16 @@ std::uint32_t stableHash(std::string_view s) {
 }
 
 std::string boundedName(std::string_view stem, std::string_view suffix, std::size_t maxLength) {
-  if (stem.size() + suffix.size() <= maxLength) return fmt::format(FMT_COMPILE("{}{}"), stem, suffix);
-  std::string full = fmt::format(FMT_COMPILE("{}{}"), stem, suffix);
-  std::string hash = fmt::format(FMT_COMPILE("{:06x}"), stableHash(full) & 0xffffffu);
+  if (stem.size() + suffix.size() <= maxLength) return fmt::format("{}{}"_cf, stem, suffix);
+  std::string full = fmt::format("{}{}"_cf, stem, suffix);
+  std::string hash = fmt::format("{:06x}"_cf, stableHash(full) & 0xffffffu);
   std::size_t keep = maxLength - suffix.size() - hash.size() - 1;
   std::string_view cut = stem.substr(0, keep);
   std::string out(cut);
   // Pad rather than end the cut on '-', so the result keeps its exact length and
   // never shows "--" before the hash.
   while (!out.empty() && out.back() == '-') out.back() = 'x';
-  return fmt::format(FMT_COMPILE("{}-{}{}"), out, hash, suffix);
+  return fmt::format("{}-{}{}"_cf, out, hash, suffix);
 }
 
 std::string templateEscape(std::string_view text) {
@@ -51,7 +53,7 @@ std::string templateEscape(std::string_view text) {
   return out;
 }
 
-std::string tfRef(std::string_view expression) { return fmt::format(FMT_COMPILE("${{{}}}"), expression); }
+std::string tfRef(std::string_view expression) { return fmt::format("${{{}}}"_cf, expression); }
 
 std::optional<Ipv4Cidr> parseCidr(std::string_view text) {
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -67,8 +69,8 @@ std::optional<Ipv4Cidr> parseCidr(std::string_view text) {
 }
 
 std::string formatCidr(const Ipv4Cidr& c) {
-  return fmt::format(FMT_COMPILE("{}.{}.{}.{}/{}"), c.address >> 24, (c.address >> 16) & 255, (c.address >> 8) & 255, c.address & 255,
-                     c.prefix);
+  return fmt::format("{}.{}.{}.{}/{}"_cf, c.address >> 24, (c.address >> 16) & 255, (c.address >> 8) & 255,
+                     c.address & 255, c.prefix);
 }
 
 std::optional<std::string> cidrSubnet(std::string_view cidr, int newbits, int netnum) {
@@ -92,15 +94,15 @@ std::string SubnetLayout::privateCidr(const std::string& vpcCidr, int zone) cons
 std::optional<SubnetLayout> subnetLayout(std::string_view vpcCidr, int zones, std::string* error) {
   auto c = parseCidr(vpcCidr);
   if (!c) {
-    if (error) *error = fmt::format(FMT_COMPILE("`{}` is not a network address in CIDR form"), vpcCidr);
+    if (error) *error = fmt::format("`{}` is not a network address in CIDR form"_cf, vpcCidr);
     return std::nullopt;
   }
   int newbits = std::min(4, 28 - c->prefix);
   int half = newbits >= 1 ? 1 << (newbits - 1) : 0;
   if (zones < 1 || zones > half) {
     if (error) {
-      *error = fmt::format(FMT_COMPILE("the network {} is too small for {} public and {} private subnets of at least /28"), vpcCidr, zones,
-                           zones);
+      *error = fmt::format("the network {} is too small for {} public and {} private subnets of at least /28"_cf,
+                           vpcCidr, zones, zones);
     }
     return std::nullopt;
   }
@@ -114,7 +116,7 @@ std::string partitionOf(std::string_view region) {
 }
 
 std::string stateBucket(const model::App& app, std::string_view account) {
-  return boundedName(awsName(app.name), fmt::format(FMT_COMPILE("-tfstate-{}"), account), kBucketNameMax);
+  return boundedName(awsName(app.name), fmt::format("-tfstate-{}"_cf, account), kBucketNameMax);
 }
 
 EnvNames::EnvNames(const model::App& app, const model::Environment& env)
@@ -123,34 +125,34 @@ EnvNames::EnvNames(const model::App& app, const model::Environment& env)
 std::string EnvNames::loadBalancer() const { return boundedName(prefix_, "", kLoadBalancerNameMax); }
 
 std::string EnvNames::targetGroup(std::string_view service, std::string_view color) const {
-  return boundedName(fmt::format(FMT_COMPILE("{}-{}"), prefix_, awsName(service)), color.empty() ? "" : fmt::format(FMT_COMPILE("-{}"), color),
-                     kLoadBalancerNameMax);
+  return boundedName(fmt::format("{}-{}"_cf, prefix_, awsName(service)),
+                     color.empty() ? "" : fmt::format("-{}"_cf, color), kLoadBalancerNameMax);
 }
 
-std::string EnvNames::workload(std::string_view name) const { return fmt::format(FMT_COMPILE("{}-{}"), prefix_, awsName(name)); }
+std::string EnvNames::workload(std::string_view name) const { return fmt::format("{}-{}"_cf, prefix_, awsName(name)); }
 
 std::string EnvNames::logGroup(std::string_view name) const {
-  return fmt::format(FMT_COMPILE("/gops/{}/{}/{}"), app_.name, env_.name, name);
+  return fmt::format("/gops/{}/{}/{}"_cf, app_.name, env_.name, name);
 }
 
 std::string EnvNames::role(std::string_view name, std::string_view kind) const {
-  return boundedName(workload(name), fmt::format(FMT_COMPILE("-{}"), kind), kRoleNameMax);
+  return boundedName(workload(name), fmt::format("-{}"_cf, kind), kRoleNameMax);
 }
 
-std::string EnvNames::taskRolePath() const { return fmt::format(FMT_COMPILE("/gops/{}/{}/tasks/"), app_.name, env_.name); }
+std::string EnvNames::taskRolePath() const { return fmt::format("/gops/{}/{}/tasks/"_cf, app_.name, env_.name); }
 
-std::string EnvNames::rolePath() const { return fmt::format(FMT_COMPILE("/gops/{}/{}/"), app_.name, env_.name); }
+std::string EnvNames::rolePath() const { return fmt::format("/gops/{}/{}/"_cf, app_.name, env_.name); }
 
 std::string EnvNames::deployRole() const { return boundedName(prefix_, "-github-deploy", kRoleNameMax); }
 
 std::string EnvNames::schedule(std::string_view job) const { return boundedName(workload(job), "", kScheduleNameMax); }
 
 std::string EnvNames::alarm(std::string_view service, std::string_view what) const {
-  return fmt::format(FMT_COMPILE("{}-{}-{}"), prefix_, awsName(service), what);
+  return fmt::format("{}-{}-{}"_cf, prefix_, awsName(service), what);
 }
 
 std::string rollbackAlarmSuffix(std::string_view metric, int nth) {
-  return fmt::format(FMT_COMPILE("rollback-{}{}"), awsName(metric), nth > 1 ? fmt::format(FMT_COMPILE("-{}"), nth) : "");
+  return fmt::format("rollback-{}{}"_cf, awsName(metric), nth > 1 ? fmt::format("-{}"_cf, nth) : "");
 }
 
 std::vector<std::string> EnvNames::rollbackAlarms(const model::Service& s) const {
@@ -166,18 +168,18 @@ std::vector<std::string> EnvNames::rollbackAlarms(const model::Service& s) const
   return out;
 }
 
-std::string EnvNames::dnsNamespace() const { return fmt::format(FMT_COMPILE("{}.{}.internal"), env_.name, app_.name); }
+std::string EnvNames::dnsNamespace() const { return fmt::format("{}.{}.internal"_cf, env_.name, app_.name); }
 
-std::string EnvNames::ledgerPath() const { return fmt::format(FMT_COMPILE("/gops/{}/{}"), app_.name, env_.name); }
+std::string EnvNames::ledgerPath() const { return fmt::format("/gops/{}/{}"_cf, app_.name, env_.name); }
 
-std::string EnvNames::stateKey() const { return fmt::format(FMT_COMPILE("{}/{}/terraform.tfstate"), app_.name, env_.name); }
+std::string EnvNames::stateKey() const { return fmt::format("{}/{}/terraform.tfstate"_cf, app_.name, env_.name); }
 
 std::string EnvNames::arn(std::string_view service, std::string_view resource) const {
-  return fmt::format(FMT_COMPILE("arn:{}:{}:{}:{}:{}"), partition_, service, env_.region, env_.account, resource);
+  return fmt::format("arn:{}:{}:{}:{}:{}"_cf, partition_, service, env_.region, env_.account, resource);
 }
 
 std::string EnvNames::roleArn(std::string_view path, std::string_view name) const {
-  return fmt::format(FMT_COMPILE("arn:{}:iam::{}:role{}{}"), partition_, env_.account, path, name);
+  return fmt::format("arn:{}:iam::{}:role{}{}"_cf, partition_, env_.account, path, name);
 }
 
 }  // namespace gops::backend::terraform
