@@ -40,10 +40,11 @@ unsigned workerThreads();
 
 /// Files under `out` that gops generated (they carry the marker) and that are not
 /// `produced`, relative and `/`-separated, sorted. `produced` is asked about every
-/// file; only the first bytes of the .json and .yml files it declines are read. Skips what tools put next to generated files (.terraform, .git,
-/// node_modules). `complete`, when given, says whether the walk saw every file
-/// under `out` (no unreadable directory, no symbolic link to one, no error): then a
-/// file the walk never passed to `produced` is not on disk.
+/// file; only the first bytes of the .json and .yml files it declines are read.
+/// Skips what tools put next to generated files (.terraform, .git, node_modules).
+/// `complete`, when given, says whether the walk saw every file under `out` (no
+/// unreadable directory, no symbolic link to one, no error): then a file the walk
+/// never passed to `produced` is not on disk.
 std::vector<std::string> otherGeneratedFiles(const std::filesystem::path& out,
                                              const std::function<bool(const std::string&)>& produced,
                                              bool* complete = nullptr);

@@ -21,21 +21,24 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
   return t;
 }();
 
-/// The index of the first byte at or after `i` that JSON needs escaped (a quote, a
-/// backslash or a control character), or `s.size()`. Sixteen bytes at a time where
-/// the CPU has SSE2 (every x86-64): nearly every byte gops writes needs no escape,
-/// and this loop is the Terraform backend's hottest (policies and container
-/// definitions are JSON inside JSON strings, escaped twice).
+#if defined(__SSE2__)
+/// Bit k set when byte k of the sixteen in `v` needs escaping in JSON (a quote, a
+/// backslash or a control character).
+int specialMask(__m128i v) {
+  __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);  // unsigned v <= 0x1f
+  __m128i quoteOrBackslash = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  return _mm_movemask_epi8(_mm_or_si128(quoteOrBackslash, control));
+}
+#endif
+
+/// The index of the first byte at or after `i` that JSON needs escaped, or
+/// `s.size()`. Sixteen bytes at a time where the CPU has SSE2 (every x86-64): nearly
+/// every byte gops writes needs no escape.
 std::size_t nextSpecial(std::string_view s, std::size_t i) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i controlMax = _mm_set1_epi8(0x1f);
   for (; i + 16 <= s.size(); i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, controlMax), v);  // unsigned v <= 0x1f
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
-    if (int mask = _mm_movemask_epi8(special)) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    int mask = specialMask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+    if (mask) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif
   for (; i < s.size(); ++i) {
@@ -183,15 +186,10 @@ void JsonWriter::escape(std::string& out, std::string_view s) {
 #if defined(__SSE2__)
   // Sixteen bytes at a time: store the block whole, then keep only the part before
   // its first special byte (if any), escape that byte, and go on after it.
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i controlMax = _mm_set1_epi8(0x1f);
   while (i + 16 <= s.size()) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
-    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, controlMax), v);
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
-    int mask = _mm_movemask_epi8(special);
+    int mask = specialMask(v);
     if (mask == 0) {
       p += 16;
       i += 16;
