@@ -98,6 +98,10 @@ void addValuesFor(std::vector<CompletionItem>& out, const Snapshot& s, sema::Ty 
   }
 }
 
+CompletionItem attributeItem(const sema::AttrSpec& a) {
+  return {std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), sema::attrDocMarkdown(a), {}, {}};
+}
+
 std::vector<std::string> unitsFor(std::optional<sema::Ty> type) {
   using sema::Ty;
   if (type == Ty::Duration) return {"ms", "s", "m", "h", "d"};
@@ -116,10 +120,8 @@ const sema::AttrSpec* attrNamed(const Selection& sel, const std::string& name) {
     if (const sema::AttrSpec* spec = sema::schemaFor(scope).attr(name)) return spec;
   }
   for (auto scope : {sema::Scope::Unit, sema::Scope::Environment, sema::Scope::App}) {
-    for (const auto& b : sema::schemaFor(scope).blocks) {
-      for (const auto& a : b.attrs) {
-        if (a.name == name) return &a;
-      }
+    for (const sema::BlockSpec* b : sema::schemaFor(scope).blocks) {
+      if (const sema::AttrSpec* a = b->attr(name)) return a;
     }
   }
   return nullptr;
@@ -236,18 +238,18 @@ std::vector<CompletionItem> complete(const Snapshot& s, FileId file, std::uint32
     return out;
   }
   if (sel.block) {
-    for (const auto& a : sel.block->attrs) out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}, {}});
+    for (const sema::AttrSpec* a : sel.block->attrs) out.push_back(attributeItem(*a));
     return out;
   }
   if (sel.schema) {
     bool job = sel.decl->kind == ast::DeclKind::Job, service = sel.decl->kind == ast::DeclKind::Service;
-    for (const auto& a : sel.schema->attrs) {
-      if ((a.serviceOnly && job) || (a.jobOnly && service)) continue;
-      out.push_back({std::string(a.name), CompletionKind::Property, std::string(sema::describe(a.type)), std::string(a.doc), {}, {}});
+    for (const sema::AttrSpec* a : sel.schema->attrs) {
+      if ((a->serviceOnly() && job) || (a->jobOnly() && service)) continue;
+      out.push_back(attributeItem(*a));
     }
-    for (const auto& b : sel.schema->blocks) {
-      if (b.serviceOnly && job) continue;
-      out.push_back({std::string(b.name), CompletionKind::Block, "block", std::string(b.doc), {}, {}});
+    for (const sema::BlockSpec* b : sel.schema->blocks) {
+      if (b->serviceOnly() && job) continue;
+      out.push_back({std::string(b->name), CompletionKind::Block, "block", std::string(b->doc), {}, {}});
     }
   }
   if (sel.inRolloutStrategy) {

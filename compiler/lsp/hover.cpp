@@ -97,7 +97,7 @@ std::optional<HoverInfo> hover(const Snapshot& s, FileId file, std::uint32_t off
     const ast::Stmt& st = *sel.nameAt;
     if (st.kind == ast::StmtKind::Attr) {
       if (const sema::AttrSpec* spec = attrSpecAt(sel, st.name)) {
-        std::string md = fmt::format("**{}**: {}\n\n{}", st.name, sema::describe(spec->type), spec->doc);
+        std::string md = fmt::format("**{}**: {}\n\n{}", st.name, sema::describe(spec->type), sema::attrDocMarkdown(*spec));
         if (sel.decl && isUnit(*sel.decl) && !sel.inRolloutStrategy) {
           auto values = effectiveValues(s, *sel.decl, sel.blockPath, st.name);
           if (!values.empty()) md += fmt::format("\n\n{}: {}", st.name, describeValues(values));

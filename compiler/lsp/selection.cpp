@@ -99,12 +99,7 @@ Selection select(const ast::File& file, std::uint32_t offset) {
 }
 
 const sema::AttrSpec* attrSpecAt(const Selection& sel, const std::string& name) {
-  if (sel.block) {
-    for (const auto& a : sel.block->attrs) {
-      if (a.name == name) return &a;
-    }
-    return nullptr;
-  }
+  if (sel.block) return sel.block->attr(name);
   return sel.schema ? sel.schema->attr(name) : nullptr;
 }
 

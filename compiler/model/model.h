@@ -34,7 +34,7 @@ struct Approval {
 };
 
 struct Network {
-  std::string cidr;  ///< "10.10.0.0/16"
+  std::string cidr = "10.0.0.0/16";
   int zones = 2;
   enum class Nat { None, Single, PerZone } nat = Nat::Single;
 };

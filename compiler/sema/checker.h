@@ -1,5 +1,6 @@
 #pragma once
 /// Checking: a loaded program -> the resolved model, with every problem reported.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct Analysis {
   bool hasApp = false;
   std::vector<Symbol> symbols;
   std::vector<Reference> references;
+  /// The templates by name as the checker resolved them (a user's shadows a standard
+  /// one): with sema/resolve.h, what every attribute of a unit is in an environment.
+  /// Points into the Program the analysis was made from.
+  std::map<std::string, const ast::Decl*> templates;
 };
 
 /// Checks everything and builds the model. The model is complete only when no error

@@ -1,8 +1,9 @@
 #pragma once
 /// Private to sema: evaluation of attribute values against their declared types.
-/// Evaluation checks and converts in one go; every problem is reported to the
-/// engine, which drops exact repeats, so a value evaluated once per environment is
-/// still reported once.
+/// Evaluation checks and converts in one go and reports every problem it finds. The
+/// evaluation pass (sema/evaluate.h) evaluates each statement once per context it
+/// depends on; eval.cpp has the scalar kinds, eval_values.cpp the constructors and
+/// named values, eval_rollout.cpp the rollouts.
 #include <map>
 #include <optional>
 #include <string>
@@ -59,6 +60,8 @@ class Evaluator {
     SourceRange range;
   };
   std::vector<RolloutUse> rolloutUses;
+
+  diag::DiagnosticEngine& diags() { return diags_; }
 
  private:
   Val string(const ast::Value& v, const EvalContext& ctx, std::string_view attr);

@@ -1,5 +1,12 @@
 #include "sema/schema.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "model/model.h"
+
 namespace gops::sema {
 
 std::string_view describe(Ty t) {
@@ -56,110 +63,125 @@ std::string_view example(Ty t) {
   return "";
 }
 
+std::string_view toString(Scope s) {
+  switch (s) {
+    case Scope::App: return "app";
+    case Scope::Environment: return "environment";
+    case Scope::Unit: return "unit";
+    case Scope::Promote: return "promote";
+    case Scope::Rolling: return "rolling";
+    case Scope::BlueGreen: return "blue_green";
+    case Scope::Canary: return "canary";
+    case Scope::Linear: return "linear";
+  }
+  return "?";
+}
+
+std::string AttrSpec::path() const { return block.empty() ? std::string(name) : fmt::format("{}.{}", block, name); }
+
+const AttrSpec* BlockSpec::attr(std::string_view n) const {
+  for (const AttrSpec* a : attrs) {
+    if (a->name == n) return a;
+  }
+  return nullptr;
+}
+
 const AttrSpec* Schema::attr(std::string_view name) const {
-  for (const auto& a : attrs) {
-    if (a.name == name) return &a;
+  for (const AttrSpec* a : attrs) {
+    if (a->name == name) return a;
   }
   return nullptr;
 }
 
 const BlockSpec* Schema::block(std::string_view name) const {
-  for (const auto& b : blocks) {
-    if (b.name == name) return &b;
+  for (const BlockSpec* b : blocks) {
+    if (b->name == name) return b;
   }
   return nullptr;
 }
 
 std::vector<std::string> Schema::names() const {
   std::vector<std::string> out;
-  for (const auto& a : attrs) out.emplace_back(a.name);
-  for (const auto& b : blocks) out.emplace_back(b.name);
+  for (const AttrSpec* a : attrs) out.emplace_back(a->name);
+  for (const BlockSpec* b : blocks) out.emplace_back(b->name);
   return out;
 }
 
-const Schema& schemaFor(Scope s) {
-  static const Schema kApp{
-      {
-          {"region", Ty::Region, "The AWS region every environment runs in unless it sets its own `region`."},
-          {"repository", Ty::Repository, "The GitHub repository (`owner/name`) whose workflows build and deploy the app."},
-          {"registry", Ty::Account, "The AWS account that holds the app's ECR repositories."},
-      },
-      {}};
-  static const Schema kEnvironment{
-      {
-          {"account", Ty::Account, "The 12-digit AWS account the environment runs in."},
-          {"region", Ty::Region, "The AWS region of this environment; defaults to the app's `region`."},
-          {"deploy", Ty::Deploy, "What deploys to this environment: `on_push(\"branch\")` or `manual` (a workflow run with an image tag)."},
-          {"rollout", Ty::Rollout, "The default rollout strategy of the environment's services."},
-          {"tests", Ty::StringList, "Test suites run after each deploy; their result gates promotions out of this environment."},
-          {"drift_check", Ty::Schedule, "When to look for drift between the live environment and the spec (`cron(...)` or `rate(...)`)."},
-      },
-      {
-          {"approval", "Who must approve a deploy to this environment (GitHub environment protection).",
-           {{"reviewers", Ty::StringList, "GitHub users or teams (`org/team`) who may approve."},
-            {"required", Ty::Int, "How many of the reviewers must approve."}}},
-          {"network", "The environment's VPC.",
-           {{"cidr", Ty::Cidr, "The VPC's address range; subnets are carved from it."},
-            {"zones", Ty::Int, "How many availability zones to spread over."},
-            {"nat", Ty::Nat, "Outbound internet for private subnets: `none`, `single` (one NAT gateway) or `per_zone`."}}},
-      }};
-  static const Schema kUnit{
-      {
-          {"image", Ty::Image, "The container image: `ecr(\"repo\")` in the app's registry, tagged at deploy time, or `image(\"ref\")`."},
-          {"build", Ty::String, "Directory (relative to the repository root) with the Dockerfile the CI builds the image from."},
-          {"command", Ty::StringList, "Overrides the image's command."},
-          {"cpu", Ty::Cpu, "CPU per task: `0.25 vcpu` ... `16 vcpu`, or CPU units (`256` = 0.25 vCPU)."},
-          {"memory", Ty::Size, "Memory per task, e.g. `512 MiB` or `2 GiB`; must be a size Fargate offers for the CPU."},
-          {"replicas", Ty::Int, "How many tasks run (the desired count); with `autoscale` the starting count.", true},
-          {"port", Ty::Int, "The container port the service listens on.", true},
-          {"expose", Ty::Expose, "Who can reach the service: `public(\"host\")` behind the load balancer, `internal` (service discovery) or `none`.", true},
-          {"rollout", Ty::Rollout, "How new versions of this service are rolled out; overrides the environment's.", true},
-          {"depends_on", Ty::NameList, "Services that must be deployed before this one.", true},
-          {"schedule", Ty::Schedule, "When the job runs: `cron(\"0 3 * * *\")` (UTC) or `rate(1h)`.", false, true},
-          {"timeout", Ty::Duration, "How long a job run may take before it is stopped.", false, true},
-          {"log_retention", Ty::Duration, "How long CloudWatch keeps the logs (in days: 1d, 7d, 30d, ...)."},
-      },
-      {
-          {"health", "The health check (load balancer target group and container).",
-           {{"path", Ty::String, "HTTP path that answers 2xx when healthy; starts with `/`."},
-            {"interval", Ty::Duration, "Time between checks."},
-            {"timeout", Ty::Duration, "How long one check may take; shorter than `interval`."},
-            {"healthy_threshold", Ty::Int, "Consecutive successes before a target counts as healthy."},
-            {"unhealthy_threshold", Ty::Int, "Consecutive failures before a target counts as unhealthy."},
-            {"grace_period", Ty::Duration, "Time after start before failed checks count."}},
-           false, Ty::String, true},
-          {"env", "Environment variables (plain values; secrets go in `secrets`).", {}, true, Ty::String},
-          {"secrets", "Environment variables read from SSM Parameter Store or Secrets Manager at start.", {}, true, Ty::Secret},
-          {"autoscale", "Target-tracking autoscaling of the desired count.",
-           {{"min", Ty::Int, "The fewest tasks."},
-            {"max", Ty::Int, "The most tasks."},
-            {"cpu", Ty::Percent, "Target average CPU utilisation."},
-            {"memory", Ty::Percent, "Target average memory utilisation."},
-            {"requests", Ty::Int, "Target requests per task per minute (public services)."}},
-           false, Ty::String, true},
-      }};
-  static const Schema kPromote{
-      {{"after", Ty::GateList, "Gates the image must pass in the source environment before it may be deployed to the target."}}, {}};
-  static const Schema kRolling{
-      {{"min_healthy", Ty::Percent, "Share of the desired count that must stay healthy during the rollout (0%-100%)."},
-       {"max_percent", Ty::Percent, "Upper limit of running tasks during the rollout, as a share of the desired count (100%-200%)."}},
-      {}};
-  static const Schema kBlueGreen{
-      {{"test_traffic", Ty::Percent, "Share of live traffic sent to the new version before the switch (0% for none)."},
-       {"bake", Ty::Duration, "How long the old version is kept, ready to take traffic back, after the switch."}},
-      {}};
-  static const Schema kSteps{{}, {}};
-  switch (s) {
-    case Scope::App: return kApp;
-    case Scope::Environment: return kEnvironment;
-    case Scope::Unit: return kUnit;
-    case Scope::Promote: return kPromote;
-    case Scope::Rolling: return kRolling;
-    case Scope::BlueGreen: return kBlueGreen;
-    case Scope::Canary:
-    case Scope::Linear: return kSteps;
+namespace {
+
+constexpr bool hasField(std::nullptr_t) { return false; }
+template <class M>
+constexpr bool hasField(M) {
+  return true;
+}
+
+/// The table, expanded once into specs and schemas.
+struct Tables {
+  std::vector<AttrSpec> attrs;
+  std::vector<BlockSpec> blocks;
+  Schema schemas[static_cast<int>(Scope::Linear) + 1];
+
+  Tables() {
+#define GOPS_ATTR(Id, Sc, Blk, Name, Type, Unit, Ap, Default, Field, Doc, Rules) \
+  attrs.push_back({AttrId::Id, Scope::Sc, Blk, Name, Ty::Type, Unit, Applies::Ap, Default, Doc, Rules, hasField(Field)});
+#include "sema/attributes.def"
+#define GOPS_BLOCK(Id, Sc, Name, Ap, Field, Doc) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, false, Ty::String, {}});
+#define GOPS_MAP(Id, Sc, Name, Ap, Type, Doc) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, true, Ty::Type, {}});
+#include "sema/attributes.def"
+    for (const AttrSpec& a : attrs) {
+      if (a.block.empty()) {
+        schemas[static_cast<int>(a.scope)].attrs.push_back(&a);
+        continue;
+      }
+      BlockSpec* owner = nullptr;
+      for (auto& b : blocks) {
+        if (b.scope == a.scope && b.name == a.block) owner = &b;
+      }
+      if (!owner || owner->map) internalError(fmt::format("attributes.def: `{}` names no block of fields `{}`", a.name, a.block));
+      owner->attrs.push_back(&a);
+    }
+    for (const BlockSpec& b : blocks) schemas[static_cast<int>(b.scope)].blocks.push_back(&b);
   }
-  return kSteps;
+
+  [[noreturn]] static void internalError(const std::string& what) {
+    std::fprintf(stderr, "gops: internal error: %s\n", what.c_str());
+    std::abort();
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+}  // namespace
+
+const Schema& schemaFor(Scope s) { return tables().schemas[static_cast<int>(s)]; }
+const AttrSpec& attrSpec(AttrId id) { return tables().attrs[static_cast<std::size_t>(id)]; }
+const BlockSpec& blockSpec(BlockId id) { return tables().blocks[static_cast<std::size_t>(id)]; }
+const std::vector<AttrSpec>& allAttrs() { return tables().attrs; }
+const std::vector<BlockSpec>& allBlocks() { return tables().blocks; }
+
+const AttrSpec* findAttr(Scope scope, std::string_view block, std::string_view name) {
+  const Schema& s = schemaFor(scope);
+  if (block.empty()) return s.attr(name);
+  const BlockSpec* b = s.block(block);
+  return b ? b->attr(name) : nullptr;
+}
+
+std::string describeDefault(const AttrSpec& a) {
+  std::string_view d = a.defaultText;
+  if (d.empty()) return "none";
+  if (d == "required") return "required";
+  if (d.front() == '(' && d.back() == ')') return std::string(d.substr(1, d.size() - 2));
+  return fmt::format("`{}`", d);
+}
+
+std::string attrDocMarkdown(const AttrSpec& a) {
+  std::string md(a.doc);
+  md += a.required() ? "\n\nRequired." : fmt::format("\n\nDefault: {}.", describeDefault(a));
+  if (!a.rules.empty()) md += fmt::format(" Rules: {}.", a.rules);
+  return md;
 }
 
 const std::vector<ValueDoc>& valueDocs() {

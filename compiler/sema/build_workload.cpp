@@ -1,0 +1,391 @@
+// The build pass for services and jobs: in every environment, each unit's layers are
+// resolved (sema/resolve.h), their statements evaluated (sema/evaluate.h), and the
+// model's service or job filled from the values: the fields attributes.def names
+// through `fill`, the rest and every check across attributes here.
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sema/checking.h"
+#include "sema/fill.h"
+#include "sema/tables.h"
+#include "support/text.h"
+
+namespace gops::sema::detail {
+
+using diag::Code;
+
+namespace {
+
+std::string fmtNum(double d) {
+  if (d == static_cast<double>(static_cast<long long>(d))) return fmt::format("{}", static_cast<long long>(d));
+  return fmt::format("{}", d);
+}
+
+std::string cpuText(int units) { return fmt::format("{} vCPU", fmtNum(units / 1024.0)); }
+
+std::string memText(int mib) {
+  if (mib % 1024 == 0) return fmt::format("{} GiB", mib / 1024);
+  return fmt::format("{} MiB", mib);
+}
+
+/// One unit in one environment: its layers, its resolution and the cached values.
+class UnitBuilder {
+ public:
+  UnitBuilder(CheckState& st, const ast::Decl& d, const std::vector<const ast::Decl*>& layers, const model::Environment& env,
+              const EvalContext& ctx)
+      : st_(st), d_(d), layers_(layers), env_(env), ctx_(ctx), r_(resolve(layers, env.name)) {}
+
+  /// The winning statement of an attribute, or null.
+  const ast::Stmt* stmt(AttrId id) const { return r_[id].stmt; }
+  const ast::Stmt* block(BlockId id) const { return r_.block(id); }
+  /// The value of an attribute when it is set and evaluated without problems.
+  const Val* operator()(AttrId id) const {
+    const Setting& s = r_[id];
+    if (!s) return nullptr;
+    const Val& v = st_.evaluation.value(*s.stmt, attrSpec(id).type, ctx_);
+    return v.ok ? &v : nullptr;
+  }
+
+  model::Service service() {
+    model::Service s;
+    workload(s);
+    servicePort(s);
+    serviceExpose(s);
+    if (block(BlockId::UnitHealth)) health(s);
+    if (block(BlockId::UnitAutoscale)) autoscale(s);
+    dependsOn(s);
+    rollout(s);
+    return s;
+  }
+
+  model::Job job() {
+    model::Job j;
+    workload(j);
+    if (!stmt(AttrId::UnitSchedule)) {
+      reportMissing(st_, d_, "job", "schedule", "cron(\"0 3 * * *\")", missingSuffix("schedule"));
+    }
+    return j;
+  }
+
+ private:
+  /// " in environment `E`" when `name` is set only in some environments' `in` blocks.
+  std::string missingSuffix(const std::string& name) const {
+    for (const ast::Decl* d : layers_) {
+      for (const auto& s : d->body) {
+        if (s.kind != ast::StmtKind::Override) continue;
+        for (const auto& o : s.body) {
+          if (o.name == name) return fmt::format(" in environment `{}`", env_.name);
+        }
+      }
+    }
+    return {};
+  }
+
+  /// What services and jobs share. Fills every field of `w` the table names.
+  template <class W>
+  void workload(W& w) {
+    w.name = d_.name;
+    for (auto it = layers_.rbegin() + 1; it != layers_.rend(); ++it) w.templates.push_back((*it)->name);
+    fill(w, Scope::Unit, "", *this);
+    if (!stmt(AttrId::UnitImage)) {
+      reportMissing(st_, d_, ast::declKeyword(d_.kind), "image", fmt::format("ecr(\"{}/{}\")", st_.out.model.app.name, d_.name),
+                    missingSuffix("image"));
+    }
+    logRetention(w);
+    envAndSecrets(w);
+    fargateSize(w);
+  }
+
+  void logRetention(model::Workload& w) {
+    const Val* v = (*this)(AttrId::UnitLogRetention);
+    if (!v) return;
+    const auto& allowed = logRetentionDays();
+    double days = v->n / 86400;
+    if (std::find(allowed.begin(), allowed.end(), static_cast<int>(days)) == allowed.end() || days != std::floor(days)) {
+      std::vector<std::string> opts;
+      for (int a : allowed) opts.push_back(fmt::format("{}d", a));
+      const ast::Value& value = stmt(AttrId::UnitLogRetention)->value();
+      auto b = st_.diags.report(Code::InvalidLogRetention, value.range,
+                                fmt::format("CloudWatch Logs cannot keep logs for `{}{}{}`", value.text, value.unitSpaced ? " " : "", value.unit),
+                                "not a retention CloudWatch offers");
+      auto nearest = std::lower_bound(allowed.begin(), allowed.end(), static_cast<int>(std::ceil(days)));
+      if (nearest != allowed.end()) b.help(fmt::format("the nearest longer retention is `{}d`; the choices are {}", *nearest, fmt::join(opts, ", ")));
+    } else {
+      w.logRetentionDays = static_cast<int>(days);
+    }
+  }
+
+  void envAndSecrets(model::Workload& w) {
+    const auto& env = r_.entriesOf(BlockId::UnitEnv);
+    for (const auto& [k, set] : env) {
+      const Val& v = st_.evaluation.envVar(*set.stmt, ctx_, st_.out.model.app.name);
+      if (v.ok) w.env[k] = v.s;
+    }
+    const auto& secrets = r_.entriesOf(BlockId::UnitSecrets);
+    for (const auto& [k, set] : secrets) {
+      const Val& v = st_.evaluation.value(*set.stmt, Ty::Secret, ctx_);
+      if (v.ok) w.secrets[k] = v.secret;
+    }
+    for (const auto& [k, set] : secrets) {
+      if (w.env.count(k)) {
+        st_.diags.report(Code::DuplicateAttribute, set.stmt->nameRange, fmt::format("`{}` is both an environment variable and a secret", k),
+                         "also in `env`")
+            .label(env.at(k).stmt->nameRange, "set in `env` here")
+            .help("keep it in one of the two blocks");
+      }
+    }
+  }
+
+  void fargateSize(const model::Workload& w) {
+    if (fargateValid(w.cpu, w.memory)) return;
+    const ast::Stmt* cpuStmt = stmt(AttrId::UnitCpu);
+    const ast::Stmt* memStmt = stmt(AttrId::UnitMemory);
+    auto sizes = fargateMemoryFor(w.cpu);
+    SourceRange where = memStmt ? memStmt->value().range : cpuStmt ? cpuStmt->value().range : d_.nameRange;
+    if (sizes.empty()) {
+      std::vector<std::string> cpus;
+      for (int c : fargateCpuSizes()) cpus.push_back(fmt::format("{}", c));
+      SourceRange cpuWhere = cpuStmt ? cpuStmt->value().range : d_.nameRange;
+      st_.diags.report(Code::FargateSize, cpuWhere, fmt::format("Fargate does not offer {} CPU units ({})", w.cpu, cpuText(w.cpu)),
+                       "no such Fargate size")
+          .help(fmt::format("Fargate CPU sizes are 0.25, 0.5, 1, 2, 4, 8 and 16 vcpu ({} CPU units)", fmt::join(cpus, ", ")));
+      return;
+    }
+    auto b = st_.diags.report(Code::FargateSize, where, fmt::format("Fargate does not offer {} with {} of memory", cpuText(w.cpu), memText(w.memory)),
+                              fmt::format("{} is not offered with {}", memText(w.memory), cpuText(w.cpu)));
+    if (cpuStmt && memStmt) b.label(cpuStmt->value().range, fmt::format("{} set here", cpuText(w.cpu)));
+    else if (!cpuStmt) b.note("the CPU is the default, 0.25 vcpu");
+    else b.note("the memory is the default, 512 MiB");
+    b.help(fmt::format("with {} Fargate offers {}", cpuText(w.cpu), fargateMemoryDescription(w.cpu)));
+  }
+
+  void servicePort(model::Service& s) {
+    if (!(*this)(AttrId::UnitPort)) return;
+    if (*s.port < 1 || *s.port > 65535) {
+      st_.diags.report(Code::PortOutOfRange, stmt(AttrId::UnitPort)->value().range, fmt::format("port {} is outside 1-65535", *s.port), "not a TCP port")
+          .help("use the port the container listens on, like `port = 8080`");
+      s.port.reset();
+    }
+  }
+
+  void serviceExpose(const model::Service& s) {
+    if ((*this)(AttrId::UnitExpose)) {
+      // Where each hostname is written, for reporting two services that claim one.
+      const ast::Value& ev = stmt(AttrId::UnitExpose)->value();
+      for (std::size_t i = 0; i < s.expose.hosts.size() && i < ev.args.size(); ++i) {
+        st_.hostRanges.emplace(std::pair{d_.name, s.expose.hosts[i]}, ev.args[i].value.front().range);
+      }
+    }
+    if (s.expose.kind != model::Expose::Kind::None && !s.port && !stmt(AttrId::UnitPort)) {
+      st_.diags.report(Code::MissingAttribute, stmt(AttrId::UnitExpose)->value().range,
+                       fmt::format("service `{}` is {} but has no `port`", d_.name, s.expose.kind == model::Expose::Kind::Public ? "public" : "internal"),
+                       "needs a port")
+          .help("add `port = 8080` (the port the container listens on)");
+    }
+  }
+
+  void health(model::Service& s) {
+    model::Health h;
+    fill(h, Scope::Unit, "health", *this);
+    const ast::Stmt* healthBlock = block(BlockId::UnitHealth);
+    if ((*this)(AttrId::HealthPath) && (h.path.empty() || h.path.front() != '/')) {
+      const ast::Stmt* p = stmt(AttrId::HealthPath);
+      st_.diags.report(Code::HealthPath, p->value().range, fmt::format("health check path `{}` does not start with `/`", h.path), "not an absolute path")
+          .help(fmt::format("write `\"/{}\"`", h.path))
+          .fix("add the leading `/`", p->value().range, "\"/" + h.path + "\"");
+    }
+    const ast::Stmt* t = stmt(AttrId::HealthTimeout);
+    const ast::Stmt* i = stmt(AttrId::HealthInterval);
+    if (h.timeoutSeconds >= h.intervalSeconds) {
+      auto b = st_.diags.report(Code::HealthTimeout, t ? t->value().range : healthBlock->nameRange,
+                                fmt::format("health check timeout ({}s) must be shorter than its interval ({}s)", fmtNum(h.timeoutSeconds),
+                                            fmtNum(h.intervalSeconds)),
+                                "not shorter than the interval");
+      if (i) b.label(i->value().range, "interval set here");
+      else b.note("the interval is the default, 30s");
+      if (!t) b.note("the timeout is the default, 5s");
+      b.help("a check must finish before the next one starts: lower the timeout or raise the interval");
+    }
+    if ((h.intervalSeconds < 5 || h.intervalSeconds > 300) && i) {
+      st_.diags.report(Code::HealthTimeout, i->value().range,
+                       fmt::format("health check interval ({}s) must be between 5s and 300s", fmtNum(h.intervalSeconds)), "out of range")
+          .help("the load balancer checks health every 5s to 300s");
+    }
+    if (!s.port && !stmt(AttrId::UnitPort)) {
+      st_.diags.report(Code::MissingAttribute, healthBlock->nameRange, fmt::format("service `{}` has a health check but no `port`", d_.name),
+                       "needs a port")
+          .help("add `port = 8080` (the port the health path is served on)");
+    }
+    s.health = h;
+  }
+
+  void autoscale(model::Service& s) {
+    const ast::Stmt* autoscaleBlock = block(BlockId::UnitAutoscale);
+    model::Autoscale a;
+    a.min = s.replicas;
+    a.max = s.replicas;
+    fill(a, Scope::Unit, "autoscale", *this);
+    const ast::Stmt* minS = stmt(AttrId::AutoscaleMin);
+    const ast::Stmt* maxS = stmt(AttrId::AutoscaleMax);
+    // Without `replicas`, an autoscaled service starts at its minimum.
+    if (!stmt(AttrId::UnitReplicas) && minS) s.replicas = a.min;
+    if (!stmt(AttrId::AutoscaleCpu) && !stmt(AttrId::AutoscaleMemory) && !stmt(AttrId::AutoscaleRequests)) {
+      st_.diags.report(Code::MissingAttribute, autoscaleBlock->nameRange, "`autoscale` has no target to track", "no target")
+          .help("add `cpu = 60%` (or `memory = 70%`, or `requests = 1000` for a public service)");
+    }
+    if (a.min > a.max) {
+      auto b = st_.diags.report(Code::AutoscaleRange, minS ? minS->value().range : autoscaleBlock->nameRange,
+                                fmt::format("autoscale minimum {} is greater than its maximum {}", a.min, a.max), "greater than the maximum");
+      if (maxS) b.label(maxS->value().range, "maximum set here");
+      b.help("swap the two, or raise `max`");
+    } else if (s.replicas < a.min || s.replicas > a.max) {
+      const ast::Stmt* rep = stmt(AttrId::UnitReplicas);
+      auto b = st_.diags.report(Code::ReplicasOutOfRange, rep ? rep->value().range : autoscaleBlock->nameRange,
+                                fmt::format("`replicas = {}` is outside the autoscale range {}-{}", s.replicas, a.min, a.max), "outside the range");
+      if (minS) b.label(minS->value().range, "minimum");
+      if (maxS) b.label(maxS->value().range, "maximum");
+      b.help("the autoscaler keeps the count within [min, max]; set `replicas` inside it");
+    }
+    if (a.requestsPerTarget && s.expose.kind != model::Expose::Kind::Public) {
+      st_.diags.report(Code::TrafficShiftNeedsAlb, stmt(AttrId::AutoscaleRequests)->value().range,
+                       "scaling on requests needs a load balancer, but the service is not public", "no load balancer")
+          .help("scale on `cpu` or `memory` instead");
+    }
+    s.autoscale = a;
+  }
+
+  void dependsOn(model::Service& s) {
+    const Val* v = (*this)(AttrId::UnitDependsOn);
+    if (!v) return;
+    const auto& workloads = st_.decls.workloads;
+    for (const auto& [dep, range] : v->names) {
+      st_.addReference(SymbolKind::Service, dep, range);
+      auto w = workloads.find(dep);
+      if (w == workloads.end() || w->second->kind != ast::DeclKind::Service) {
+        std::vector<std::string> names;
+        for (const auto& [n, decl] : workloads) {
+          if (decl->kind == ast::DeclKind::Service && n != d_.name) names.push_back(n);
+        }
+        auto b = st_.diags.report(Code::UndefinedReference, range,
+                                  w == workloads.end() ? fmt::format("no service named `{}`", dep) : fmt::format("`{}` is a job, not a service", dep),
+                                  "not a service");
+        if (auto best = closestMatch(dep, names)) {
+          b.help(fmt::format("did you mean `{}`?", *best));
+          b.fix(fmt::format("replace with `{}`", *best), range, *best);
+        }
+        continue;
+      }
+      if (dep == d_.name) {
+        st_.diags.report(Code::DependencyCycle, range, fmt::format("service `{}` depends on itself", dep), "itself")
+            .help(fmt::format("remove `{}` from its own `depends_on`", dep));
+        continue;
+      }
+      s.dependsOn.push_back(dep);
+      st_.depRanges.emplace(std::pair{d_.name, dep}, range);
+    }
+    std::sort(s.dependsOn.begin(), s.dependsOn.end());
+    s.dependsOn.erase(std::unique(s.dependsOn.begin(), s.dependsOn.end()), s.dependsOn.end());
+  }
+
+  static bool needsLoadBalancer(const model::RollbackCondition& c) {
+    const MetricInfo* info = findMetric(c.metric);
+    return info && info->needsLoadBalancer;
+  }
+
+  /// The rollout: the service's own, or the environment's.
+  void rollout(model::Service& s) {
+    bool lb = s.expose.kind == model::Expose::Kind::Public;
+    if (const ast::Stmt* rs = stmt(AttrId::UnitRollout)) {
+      const Val* v = (*this)(AttrId::UnitRollout);
+      if (!v) return;
+      s.rollout = v->rollout;
+      s.rolloutSource = "service";
+      if (!lb && s.rollout.shiftsTraffic()) {
+        st_.diags.report(Code::TrafficShiftNeedsAlb, rs->value().range,
+                         fmt::format("a {} rollout shifts load balancer traffic, but service `{}` is not public", model::toString(s.rollout.kind), d_.name),
+                         "needs a load balancer")
+            .help("use `rolling { ... }` for services without `expose = public(...)`");
+        return;
+      }
+      if (lb) return;
+      for (const auto& c : s.rollout.rollback) {
+        if (!needsLoadBalancer(c)) continue;
+        SourceRange where = rs->value().range;
+        if (rs->value().kind == ast::ValueKind::Object) {
+          for (const auto& line : rs->value().body) {
+            if (line.kind == ast::StmtKind::Rollback && !line.values.empty() && line.values[0].text == c.metric) {
+              where = line.values[0].range;
+              break;
+            }
+          }
+        }
+        st_.diags.report(Code::TrafficShiftNeedsAlb, where, fmt::format("`{}` is measured at the load balancer, but service `{}` is not public", c.metric, d_.name),
+                         "metric needs a load balancer")
+            .help("roll back on `cpu`, `memory` or an `alarm(...)` instead");
+        break;
+      }
+      return;
+    }
+    if (env_.rolloutSource != "environment") {
+      s.rolloutSource = "default";
+      return;
+    }
+    s.rollout = env_.rollout;
+    s.rolloutSource = "environment";
+    if (!lb && (s.rollout.shiftsTraffic() || std::any_of(s.rollout.rollback.begin(), s.rollout.rollback.end(), needsLoadBalancer))) {
+      // Without a load balancer there is no traffic to shift: roll in place,
+      // keeping the conditions that do not need one.
+      model::Rollout fallback;
+      for (const auto& c : env_.rollout.rollback) {
+        if (!needsLoadBalancer(c)) fallback.rollback.push_back(c);
+      }
+      if (env_.rollout.kind == model::Rollout::Kind::Rolling) {
+        fallback.minHealthyPercent = env_.rollout.minHealthyPercent;
+        fallback.maxPercent = env_.rollout.maxPercent;
+      }
+      s.rollout = fallback;
+      s.rolloutSource = "fallback";
+    }
+  }
+
+  CheckState& st_;
+  const ast::Decl& d_;
+  const std::vector<const ast::Decl*>& layers_;
+  const model::Environment& env_;
+  const EvalContext& ctx_;
+  Resolution r_;
+};
+
+}  // namespace
+
+void buildWorkloads(CheckState& st) {
+  // Templates that nothing extends are still checked, in every environment.
+  std::set<const ast::Decl*> used;
+  for (const auto& [_, d] : st.decls.workloads) {
+    for (const ast::Decl* l : st.chain(*d)) used.insert(l);
+  }
+  const std::string& appName = st.out.model.app.name;
+  for (auto& env : st.out.model.environments) {
+    for (const auto& [name, t] : st.decls.templates) {
+      if (used.count(t) || st.isStdlib(*t)) continue;
+      EvalContext ctx{&st.out.model.app, &env, true, &t->name, true};
+      st.evaluation.evaluateUnit(st.chain(*t), env.name, ctx, appName);
+    }
+  }
+  for (auto& env : st.out.model.environments) {
+    for (const auto& [name, d] : st.decls.workloads) {
+      auto layers = st.chain(*d);
+      EvalContext ctx{&st.out.model.app, &env, true, &d->name, true};
+      st.evaluation.evaluateUnit(layers, env.name, ctx, appName);
+      UnitBuilder unit(st, *d, layers, env, ctx);
+      if (d->kind == ast::DeclKind::Service) env.services.push_back(unit.service());
+      else env.jobs.push_back(unit.job());
+    }
+    checkEnvironmentServices(st, env);
+  }
+}
+
+}  // namespace gops::sema::detail

@@ -1,0 +1,118 @@
+#include "sema/evaluate.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "support/text.h"
+
+namespace gops::sema::detail {
+
+namespace {
+
+bool looksLikeSecretName(const std::string& name) {
+  std::string up = toUpper(name);
+  return up.find("PASSWORD") != std::string::npos || up.find("TOKEN") != std::string::npos ||
+         up.find("SECRET") != std::string::npos || endsWith(up, "_KEY") || up == "KEY" || up.find("PASSWD") != std::string::npos ||
+         up.find("API_KEY") != std::string::npos || up.find("PRIVATE_KEY") != std::string::npos;
+}
+
+}  // namespace
+
+std::uint8_t Evaluation::uses(const ast::Value& v, int depth) {
+  std::uint8_t u = None;
+  for (const auto& p : v.parts) {
+    if (!p.interpolation) continue;
+    if (p.text.rfind("env.", 0) == 0) u |= Env;
+    else if (p.text.rfind("service.", 0) == 0) u |= Workload;
+  }
+  if (v.kind == ast::ValueKind::Ref && depth < 16) {
+    // A named rollout is evaluated where it is used, with the user's context.
+    if (auto it = rollouts_.find(v.text); it != rollouts_.end()) {
+      for (const auto& rv : it->second->value) u |= uses(rv, depth + 1);
+    }
+  }
+  for (const auto& item : v.items) u |= uses(item, depth);
+  for (const auto& a : v.args) {
+    for (const auto& av : a.value) u |= uses(av, depth);
+  }
+  for (const auto& s : v.body) {
+    for (const auto& sv : s.values) u |= uses(sv, depth);
+    for (const auto& inner : s.body) {
+      for (const auto& iv : inner.values) u |= uses(iv, depth);
+    }
+  }
+  return u;
+}
+
+Evaluation::Key Evaluation::keyOf(const ast::Stmt& s, const EvalContext& ctx) {
+  auto [it, inserted] = uses_.emplace(&s, None);
+  if (inserted) {
+    std::uint8_t u = None;
+    for (const auto& v : s.values) u |= uses(v);
+    it->second = u;
+  }
+  return {&s, (it->second & Env) ? ctx.env : nullptr, (it->second & Workload) ? ctx.workload : nullptr};
+}
+
+const Val& Evaluation::value(const ast::Stmt& s, Ty type, const EvalContext& ctx) {
+  auto [it, inserted] = cache_.try_emplace(keyOf(s, ctx));
+  if (!inserted) {
+    ++hits_;
+    return it->second;
+  }
+  ++evaluations_;
+  it->second = eval_.eval(s.value(), type, ctx, s.name);
+  return it->second;
+}
+
+const Val& Evaluation::envVar(const ast::Stmt& f, const EvalContext& ctx, const std::string& appName) {
+  auto [it, inserted] = cache_.try_emplace(keyOf(f, ctx));
+  if (!inserted) {
+    ++hits_;
+    return it->second;
+  }
+  ++evaluations_;
+  Val r = eval_.eval(f.value(), Ty::String, ctx, f.name);
+  if (r.ok && looksLikeSecretName(f.name) && f.value().kind == ast::ValueKind::String && !f.value().text.empty()) {
+    std::string param = "/" + appName + "/${env.name}/" + toLower(f.name);
+    std::replace(param.begin(), param.end(), '_', '-');
+    eval_.diags().report(diag::Code::SecretInEnv, f.value().range, fmt::format("`{}` looks like a secret but holds a literal value", f.name),
+                         "literal value")
+        .label(f.nameRange, "the name suggests a secret")
+        .help(fmt::format("move it to `secrets {{ {} = ssm(\"{}\") }}` and store the value in SSM Parameter Store", f.name, param))
+        .note("values in `env` end up in Git, in the generated task definition and in the ECS console");
+    r.ok = false;
+  }
+  it->second = std::move(r);
+  return it->second;
+}
+
+void Evaluation::evaluateUnit(const std::vector<const ast::Decl*>& layers, const std::string& envName, const EvalContext& ctx,
+                              const std::string& appName) {
+  const Schema& schema = schemaFor(Scope::Unit);
+  auto body = [&](const std::vector<ast::Stmt>& stmts) {
+    for (const auto& s : stmts) {
+      if (s.kind == ast::StmtKind::Attr) {
+        if (const AttrSpec* spec = schema.attr(s.name)) value(s, spec->type, ctx);
+      } else if (s.kind == ast::StmtKind::Block) {
+        const BlockSpec* spec = schema.block(s.name);
+        if (!spec) continue;
+        for (const auto& f : s.body) {
+          if (f.kind != ast::StmtKind::Attr) continue;
+          if (spec->id == BlockId::UnitEnv) envVar(f, ctx, appName);
+          else if (spec->map) value(f, spec->mapType, ctx);
+          else if (const AttrSpec* a = spec->attr(f.name)) value(f, a->type, ctx);
+        }
+      }
+    }
+  };
+  for (const ast::Decl* d : layers) {
+    body(d->body);
+    for (const auto& s : d->body) {
+      if (s.kind == ast::StmtKind::Override && s.name == envName) body(s.body);
+    }
+  }
+}
+
+}  // namespace gops::sema::detail
