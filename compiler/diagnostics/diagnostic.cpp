@@ -54,7 +54,10 @@ DiagnosticBuilder DiagnosticEngine::report(Code code, SourceRange range, std::st
 }
 
 void DiagnosticEngine::add(Diagnostic d) {
-  if (!seen_.emplace(d.code, d.primary.range, d.message).second) return;
+  if (!seen_.emplace(d.code, d.primary.range, d.message).second) {
+    ++repeats_;
+    return;
+  }
   if (d.severity == Severity::Error) ++errors_;
   if (d.severity == Severity::Warning) ++warnings_;
   diags_.push_back(std::move(d));
@@ -73,7 +76,7 @@ void DiagnosticEngine::sort() {
 void DiagnosticEngine::clear() {
   diags_.clear();
   seen_.clear();
-  errors_ = warnings_ = 0;
+  errors_ = warnings_ = repeats_ = 0;
 }
 
 }  // namespace gops::diag

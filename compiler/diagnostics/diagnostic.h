@@ -110,6 +110,10 @@ class DiagnosticEngine {
   /// Adds a finished diagnostic. Exact duplicates (code, primary range, message) are
   /// dropped: a problem is reported once however many paths find it.
   void add(Diagnostic d);
+  /// How many duplicates add() dropped. The checker evaluates a statement once per
+  /// context it depends on, so only values that differ by environment (an
+  /// interpolated `${env.name}`) can be found more than once.
+  std::size_t droppedRepeats() const { return repeats_; }
 
   const std::vector<Diagnostic>& diagnostics() const { return diags_; }
   std::size_t errorCount() const { return errors_; }
@@ -124,6 +128,7 @@ class DiagnosticEngine {
   std::set<std::tuple<Code, SourceRange, std::string>> seen_;
   std::size_t errors_ = 0;
   std::size_t warnings_ = 0;
+  std::size_t repeats_ = 0;
 };
 
 }  // namespace gops::diag

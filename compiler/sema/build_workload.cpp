@@ -1,7 +1,10 @@
 // The build pass for services and jobs: in every environment, each unit's layers are
-// resolved (sema/resolve.h), their statements evaluated (sema/evaluate.h), and the
-// model's service or job filled from the values: the fields attributes.def names
-// through `fill`, the rest and every check across attributes here.
+// resolved (sema/resolve.h), their statements evaluated (sema/evaluate.h, which also
+// holds each value to its attribute's own rules), and the model's service or job
+// filled from the values: the fields attributes.def names through `fill`, the rest
+// and every rule across attributes here. A rule across attributes is checked for
+// each unit and environment, so one broken in a template that many services extend
+// is found by each of them; the diagnostics engine reports it once.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -45,14 +48,13 @@ class UnitBuilder {
   const Val* operator()(AttrId id) const {
     const Setting& s = r_[id];
     if (!s) return nullptr;
-    const Val& v = st_.evaluation.value(*s.stmt, attrSpec(id).type, ctx_);
+    const Val& v = st_.evaluation.value(*s.stmt, attrSpec(id), ctx_);
     return v.ok ? &v : nullptr;
   }
 
   model::Service service() {
     model::Service s;
     workload(s);
-    servicePort(s);
     serviceExpose(s);
     if (block(BlockId::UnitHealth)) health(s);
     if (block(BlockId::UnitAutoscale)) autoscale(s);
@@ -99,23 +101,9 @@ class UnitBuilder {
     fargateSize(w);
   }
 
+  /// Days, as the model keeps it (the evaluation checked it is a retention CloudWatch offers).
   void logRetention(model::Workload& w) {
-    const Val* v = (*this)(AttrId::UnitLogRetention);
-    if (!v) return;
-    const auto& allowed = logRetentionDays();
-    double days = v->n / 86400;
-    if (std::find(allowed.begin(), allowed.end(), static_cast<int>(days)) == allowed.end() || days != std::floor(days)) {
-      std::vector<std::string> opts;
-      for (int a : allowed) opts.push_back(fmt::format("{}d", a));
-      const ast::Value& value = stmt(AttrId::UnitLogRetention)->value();
-      auto b = st_.diags.report(Code::InvalidLogRetention, value.range,
-                                fmt::format("CloudWatch Logs cannot keep logs for `{}{}{}`", value.text, value.unitSpaced ? " " : "", value.unit),
-                                "not a retention CloudWatch offers");
-      auto nearest = std::lower_bound(allowed.begin(), allowed.end(), static_cast<int>(std::ceil(days)));
-      if (nearest != allowed.end()) b.help(fmt::format("the nearest longer retention is `{}d`; the choices are {}", *nearest, fmt::join(opts, ", ")));
-    } else {
-      w.logRetentionDays = static_cast<int>(days);
-    }
+    if (const Val* v = (*this)(AttrId::UnitLogRetention)) w.logRetentionDays = static_cast<int>(v->n / 86400);
   }
 
   void envAndSecrets(model::Workload& w) {
@@ -162,15 +150,6 @@ class UnitBuilder {
     b.help(fmt::format("with {} Fargate offers {}", cpuText(w.cpu), fargateMemoryDescription(w.cpu)));
   }
 
-  void servicePort(model::Service& s) {
-    if (!(*this)(AttrId::UnitPort)) return;
-    if (*s.port < 1 || *s.port > 65535) {
-      st_.diags.report(Code::PortOutOfRange, stmt(AttrId::UnitPort)->value().range, fmt::format("port {} is outside 1-65535", *s.port), "not a TCP port")
-          .help("use the port the container listens on, like `port = 8080`");
-      s.port.reset();
-    }
-  }
-
   void serviceExpose(const model::Service& s) {
     if ((*this)(AttrId::UnitExpose)) {
       // Where each hostname is written, for reporting two services that claim one.
@@ -191,12 +170,6 @@ class UnitBuilder {
     model::Health h;
     fill(h, Scope::Unit, "health", *this);
     const ast::Stmt* healthBlock = block(BlockId::UnitHealth);
-    if ((*this)(AttrId::HealthPath) && (h.path.empty() || h.path.front() != '/')) {
-      const ast::Stmt* p = stmt(AttrId::HealthPath);
-      st_.diags.report(Code::HealthPath, p->value().range, fmt::format("health check path `{}` does not start with `/`", h.path), "not an absolute path")
-          .help(fmt::format("write `\"/{}\"`", h.path))
-          .fix("add the leading `/`", p->value().range, "\"/" + h.path + "\"");
-    }
     const ast::Stmt* t = stmt(AttrId::HealthTimeout);
     const ast::Stmt* i = stmt(AttrId::HealthInterval);
     if (h.timeoutSeconds >= h.intervalSeconds) {
@@ -208,11 +181,6 @@ class UnitBuilder {
       else b.note("the interval is the default, 30s");
       if (!t) b.note("the timeout is the default, 5s");
       b.help("a check must finish before the next one starts: lower the timeout or raise the interval");
-    }
-    if ((h.intervalSeconds < 5 || h.intervalSeconds > 300) && i) {
-      st_.diags.report(Code::HealthTimeout, i->value().range,
-                       fmt::format("health check interval ({}s) must be between 5s and 300s", fmtNum(h.intervalSeconds)), "out of range")
-          .help("the load balancer checks health every 5s to 300s");
     }
     if (!s.port && !stmt(AttrId::UnitPort)) {
       st_.diags.report(Code::MissingAttribute, healthBlock->nameRange, fmt::format("service `{}` has a health check but no `port`", d_.name),

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sema/eval_util.h"
+#include "sema/fill.h"
 #include "sema/tables.h"
 #include "support/text.h"
 
@@ -122,31 +123,30 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
           ok = false;
           break;
         }
-        if (s.name == "min_healthy") {
-          if (val.n < 0 || val.n > 100) {
-            diags_.report(Code::RolloutPercent, s.value().range, fmt::format("`min_healthy` must be 0%-100%, not {}%", fmtNumber(val.n)), "out of range")
-                .help("100% keeps every task serving while new ones start");
-            ok = false;
-          }
-          ro.minHealthyPercent = val.n;
-        } else if (s.name == "max_percent") {
-          if (val.n < 100 || val.n > 200) {
-            diags_.report(Code::RolloutPercent, s.value().range, fmt::format("`max_percent` must be 100%-200%, not {}%", fmtNumber(val.n)), "out of range")
-                .help("200% starts a full set of new tasks before stopping old ones");
-            ok = false;
-          }
-          ro.maxPercent = val.n;
-        } else if (s.name == "test_traffic") {
-          if (val.n < 0 || val.n >= 100) {
-            diags_.report(Code::RolloutPercent, s.value().range, fmt::format("`test_traffic` must be at least 0% and below 100%, not {}%", fmtNumber(val.n)),
-                          "out of range")
-                .help("test traffic is the share sent to the new version before the switch, e.g. `10%`");
-            ok = false;
-          }
-          ro.testTrafficPercent = val.n;
-        } else if (s.name == "bake") {
-          ro.bakeSeconds = val.n;
+        auto outOfRange = [&](std::string message, std::string help) {
+          diags_.report(Code::RolloutPercent, s.value().range, std::move(message), "out of range").help(std::move(help));
+          ok = false;
+        };
+        switch (spec->id) {
+          case AttrId::RollingMinHealthy:
+            if (val.n < 0 || val.n > 100) {
+              outOfRange(fmt::format("`min_healthy` must be 0%-100%, not {}%", fmtNumber(val.n)), "100% keeps every task serving while new ones start");
+            }
+            break;
+          case AttrId::RollingMaxPercent:
+            if (val.n < 100 || val.n > 200) {
+              outOfRange(fmt::format("`max_percent` must be 100%-200%, not {}%", fmtNumber(val.n)), "200% starts a full set of new tasks before stopping old ones");
+            }
+            break;
+          case AttrId::BlueGreenTestTraffic:
+            if (val.n < 0 || val.n >= 100) {
+              outOfRange(fmt::format("`test_traffic` must be at least 0% and below 100%, not {}%", fmtNumber(val.n)),
+                         "test traffic is the share sent to the new version before the switch, e.g. `10%`");
+            }
+            break;
+          default: break;
         }
+        fillAttr(ro, spec->id, val);
         break;
       }
       case ast::StmtKind::Step: {

@@ -1,12 +1,18 @@
 #include "sema/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "sema/eval_util.h"
+#include "sema/tables.h"
 #include "support/text.h"
 
 namespace gops::sema::detail {
+
+using diag::Code;
 
 namespace {
 
@@ -55,6 +61,64 @@ Evaluation::Key Evaluation::keyOf(const ast::Stmt& s, const EvalContext& ctx) {
   return {&s, (it->second & Env) ? ctx.env : nullptr, (it->second & Workload) ? ctx.workload : nullptr};
 }
 
+const Val& Evaluation::value(const ast::Stmt& s, const AttrSpec& a, const EvalContext& ctx) {
+  auto [it, inserted] = cache_.try_emplace(keyOf(s, ctx));
+  if (!inserted) {
+    ++hits_;
+    return it->second;
+  }
+  ++evaluations_;
+  it->second = eval_.eval(s.value(), a.type, ctx, s.name);
+  if (it->second.ok) checkValue(s, a, it->second);
+  return it->second;
+}
+
+void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
+  diag::DiagnosticEngine& diags = eval_.diags();
+  const ast::Value& value = s.value();
+  switch (a.id) {
+    case AttrId::UnitPort:
+      if (v.n < 1 || v.n > 65535) {
+        diags.report(Code::PortOutOfRange, value.range, fmt::format("port {} is outside 1-65535", static_cast<int>(v.n)), "not a TCP port")
+            .help("use the port the container listens on, like `port = 8080`");
+        v.ok = false;
+      }
+      break;
+    case AttrId::UnitLogRetention: {
+      const auto& allowed = logRetentionDays();
+      double days = v.n / 86400;
+      if (std::find(allowed.begin(), allowed.end(), static_cast<int>(days)) == allowed.end() || days != std::floor(days)) {
+        std::vector<std::string> opts;
+        for (int d : allowed) opts.push_back(fmt::format("{}d", d));
+        auto b = diags.report(Code::InvalidLogRetention, value.range,
+                              fmt::format("CloudWatch Logs cannot keep logs for `{}{}{}`", value.text, value.unitSpaced ? " " : "", value.unit),
+                              "not a retention CloudWatch offers");
+        auto nearest = std::lower_bound(allowed.begin(), allowed.end(), static_cast<int>(std::ceil(days)));
+        if (nearest != allowed.end()) b.help(fmt::format("the nearest longer retention is `{}d`; the choices are {}", *nearest, fmt::join(opts, ", ")));
+        v.ok = false;
+      }
+      break;
+    }
+    case AttrId::HealthPath:
+      // Reported, but kept: the model shows the path as written.
+      if (v.s.empty() || v.s.front() != '/') {
+        diags.report(Code::HealthPath, value.range, fmt::format("health check path `{}` does not start with `/`", v.s), "not an absolute path")
+            .help(fmt::format("write `\"/{}\"`", v.s))
+            .fix("add the leading `/`", value.range, "\"/" + v.s + "\"");
+      }
+      break;
+    case AttrId::HealthInterval:
+      // Reported, but kept: the timeout is compared with it.
+      if (v.n < 5 || v.n > 300) {
+        diags.report(Code::HealthTimeout, value.range, fmt::format("health check interval ({}s) must be between 5s and 300s", fmtNumber(v.n)),
+                     "out of range")
+            .help("the load balancer checks health every 5s to 300s");
+      }
+      break;
+    default: break;
+  }
+}
+
 const Val& Evaluation::value(const ast::Stmt& s, Ty type, const EvalContext& ctx) {
   auto [it, inserted] = cache_.try_emplace(keyOf(s, ctx));
   if (!inserted) {
@@ -94,7 +158,7 @@ void Evaluation::evaluateUnit(const std::vector<const ast::Decl*>& layers, const
   auto body = [&](const std::vector<ast::Stmt>& stmts) {
     for (const auto& s : stmts) {
       if (s.kind == ast::StmtKind::Attr) {
-        if (const AttrSpec* spec = schema.attr(s.name)) value(s, spec->type, ctx);
+        if (const AttrSpec* spec = schema.attr(s.name)) value(s, *spec, ctx);
       } else if (s.kind == ast::StmtKind::Block) {
         const BlockSpec* spec = schema.block(s.name);
         if (!spec) continue;
@@ -102,7 +166,7 @@ void Evaluation::evaluateUnit(const std::vector<const ast::Decl*>& layers, const
           if (f.kind != ast::StmtKind::Attr) continue;
           if (spec->id == BlockId::UnitEnv) envVar(f, ctx, appName);
           else if (spec->map) value(f, spec->mapType, ctx);
-          else if (const AttrSpec* a = spec->attr(f.name)) value(f, a->type, ctx);
+          else if (const AttrSpec* a = spec->attr(f.name)) value(f, *a, ctx);
         }
       }
     }

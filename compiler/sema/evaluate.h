@@ -21,7 +21,12 @@ class Evaluation {
  public:
   Evaluation(Evaluator& eval, const std::map<std::string, const ast::Decl*>& rollouts) : eval_(eval), rollouts_(rollouts) {}
 
-  /// The value of statement `s`, an attribute of type `type`, in `ctx`.
+  /// The value of statement `s`, which sets attribute `a`, in `ctx`: evaluated as
+  /// `a.type`, then held to the rules of that attribute alone (a port in 1-65535, a
+  /// retention CloudWatch offers...; rules across attributes are the build's). A
+  /// value that breaks them is reported and not ok.
+  const Val& value(const ast::Stmt& s, const AttrSpec& a, const EvalContext& ctx);
+  /// The value of a map block's entry (`secrets { NAME = ... }`) of type `type`.
   const Val& value(const ast::Stmt& s, Ty type, const EvalContext& ctx);
   /// The value of an `env { NAME = "..." }` entry: a string, refused (not ok, with
   /// E0203 reported) when the name looks like a secret and the value is a literal.
@@ -54,6 +59,7 @@ class Evaluation {
   };
 
   Key keyOf(const ast::Stmt& s, const EvalContext& ctx);
+  void checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v);
   /// Which parts of the context `v` reads: `${env.*}`, `${service.*}`, directly or
   /// through the named rollouts it refers to.
   std::uint8_t uses(const ast::Value& v, int depth = 0);

@@ -50,4 +50,14 @@ void fill(Obj& obj, Scope scope, std::string_view block, ValueOf&& valueOf) {
 #include "sema/attributes.def"
 }
 
+/// Sets the field attribute `id` declares, if it declares one of `obj`'s.
+template <class Obj>
+void fillAttr(Obj& obj, AttrId id, const Val& v) {
+  switch (id) {
+#define GOPS_ATTR(Id, Sc, Blk, Name, Type, Unit, Ap, Default, Field, Doc, Rules) \
+  case AttrId::Id: fillOne(obj, Field, &v); break;
+#include "sema/attributes.def"
+  }
+}
+
 }  // namespace gops::sema::detail
