@@ -138,29 +138,4 @@ int runFmt(const GlobalOptions& g, const FmtOptions& o) {
   return status;
 }
 
-int runExplain(const GlobalOptions&, const std::string& code, bool list) {
-  if (list || code.empty()) {
-    for (const auto& c : diag::allCodes()) std::cout << fmt::format("{}  {}\n", c.text, c.summary);
-    return code.empty() && !list ? 2 : 0;
-  }
-  auto c = diag::codeFromText(code);
-  if (!c) {
-    std::vector<std::string> codes;
-    for (const auto& i : diag::allCodes()) codes.emplace_back(i.text);
-    std::cerr << fmt::format("gops: error: `{}` is not a gops diagnostic code", code);
-    if (auto m = closestMatch(toUpper(code), codes)) std::cerr << fmt::format("; did you mean `{}`?", *m);
-    std::cerr << "\n  `gops explain --list` lists them all\n";
-    return 2;
-  }
-  std::string_view text = diag::explanation(*c);
-  if (text.empty()) {
-    const auto& i = diag::info(*c);
-    std::cout << fmt::format("{}: {}\n", i.text, i.summary);
-    return 0;
-  }
-  std::cout << text;
-  if (text.back() != '\n') std::cout << "\n";
-  return 0;
-}
-
 }  // namespace gops::driver

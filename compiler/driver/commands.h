@@ -114,6 +114,11 @@ struct DriftOptions {
 /// 0 no drift, 2 drift, 1 errors (usage errors included).
 int runDrift(const GlobalOptions& g, const DriftOptions& o);
 
-int runExplain(const GlobalOptions& g, const std::string& code, bool list);
+struct ExplainOptions {
+  std::string topic;        ///< a code (E0202), an attribute (`cpu`, `health.interval`, `environment.region`) or a block
+  bool list = false;        ///< every diagnostic code with its summary
+  bool attributes = false;  ///< the attribute tables of docs/language.md (of `topic`'s body, or all)
+};
+int runExplain(const GlobalOptions& g, const ExplainOptions& o);
 
 }  // namespace gops::driver

@@ -130,11 +130,12 @@ int run(int argc, char** argv) {
   driftCmd->add_option("--format", driftOpts.format, "text, json or markdown (the drift issue's body)")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
 
-  std::string code;
-  bool listCodes = false;
-  auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code, with a wrong and a right example");
-  explainCmd->add_option("code", code, "A code such as E0202");
-  explainCmd->add_flag("--list", listCodes, "List every code with its summary");
+  ExplainOptions explain;
+  auto* explainCmd = app.add_subcommand("explain", "Explain a diagnostic code (with a wrong and a right example) or an attribute");
+  explainCmd->add_option("topic", explain.topic, "A code such as E0202, or an attribute such as `cpu`, `health.interval`, `environment.region`");
+  explainCmd->add_flag("--list", explain.list, "List every code with its summary");
+  explainCmd->add_flag("--attributes", explain.attributes,
+                       "Every attribute, as the Markdown tables of docs/language.md (only those of a body: `--attributes service`)");
 
   LspOptions lsp;
   auto* lspCmd = app.add_subcommand("lsp", "Run the language server (LSP over standard input and output) for editors");
@@ -177,7 +178,7 @@ int run(int argc, char** argv) {
   if (*recordCmd) return runRecordTests(global, recordOpts);
   if (*promoteCmd) return runPromoteCheck(global, promoteOpts);
   if (*driftCmd) return runDrift(global, driftOpts);
-  if (*explainCmd) return runExplain(global, code, listCodes);
+  if (*explainCmd) return runExplain(global, explain);
   return 2;
 }
 }  // namespace

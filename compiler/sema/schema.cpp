@@ -125,8 +125,9 @@ struct Tables {
 #define GOPS_ATTR(Id, Sc, Blk, Name, Type, Unit, Ap, Default, Field, Doc, Rules) \
   attrs.push_back({AttrId::Id, Scope::Sc, Blk, Name, Ty::Type, Unit, Applies::Ap, Default, Doc, Rules, hasField(Field)});
 #include "sema/attributes.def"
-#define GOPS_BLOCK(Id, Sc, Name, Ap, Field, Doc) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, false, Ty::String, {}});
-#define GOPS_MAP(Id, Sc, Name, Ap, Type, Doc) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, true, Ty::Type, {}});
+#define GOPS_BLOCK(Id, Sc, Name, Ap, Field, Doc, Rules) \
+  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, false, Ty::String, {}});
+#define GOPS_MAP(Id, Sc, Name, Ap, Type, Doc, Rules) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, true, Ty::Type, {}});
 #include "sema/attributes.def"
     for (const AttrSpec& a : attrs) {
       if (a.block.empty()) {

@@ -80,6 +80,7 @@ struct BlockSpec {
   std::string_view name;
   Applies applies;
   std::string_view doc;
+  std::string_view rules;
   bool map = false;         ///< any key allowed (env, secrets); values of mapType
   Ty mapType = Ty::String;
   std::vector<const AttrSpec*> attrs;  ///< the fields of a block that is not a map
