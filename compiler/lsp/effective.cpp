@@ -1,5 +1,7 @@
 // Effective values of an attribute per environment: the checker's own resolution
 // (sema/resolve.h) of the unit's templates and `in ENV` blocks, shown as written.
+#include <fmt/format.h>
+
 #include "lsp/features.h"
 #include "sema/resolve.h"
 
@@ -35,6 +37,8 @@ std::vector<EnvValue> effectiveValues(const Snapshot& s, const ast::Decl& unit, 
     if (const sema::Setting* set = sema::find(r, block, attr); set && *set) {
       v.text = collapse(s.program.sources.textOf(set->stmt->value().range));
       v.overridden = set->inOverride;
+    } else if (const sema::AttrSpec* spec = sema::findAttr(sema::Scope::Unit, block, attr)) {
+      v.defaultText = sema::describeDefault(*spec);
     }
     out.push_back(std::move(v));
   }
@@ -45,7 +49,9 @@ std::string describeValues(const std::vector<EnvValue>& values) {
   std::string out;
   for (const auto& v : values) {
     if (!out.empty()) out += " · ";
-    out += v.env + " " + (v.text.empty() ? "(default)" : v.text);
+    if (!v.text.empty()) out += v.env + " " + v.text;
+    else if (v.defaultText.empty() || v.defaultText == "none") out += v.env + " (not set)";
+    else out += fmt::format("{} {} (default)", v.env, v.defaultText);
   }
   return out;
 }

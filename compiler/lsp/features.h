@@ -19,11 +19,12 @@ struct EnvValue {
   std::string env;
   std::string text;              ///< the value as written (whitespace collapsed); empty when unset
   bool overridden = false;       ///< set by an `in ENV { }` block
+  std::string defaultText;       ///< when unset: the default as the docs give it (`1`, the environment's, required)
 };
 /// `blockPath` names at most one block (`autoscale`), `attr` its field.
 std::vector<EnvValue> effectiveValues(const Snapshot& s, const ast::Decl& unit, const std::vector<std::string>& blockPath,
                                       const std::string& attr);
-/// "dev 2 · staging 2 · prod 6"
+/// "dev 2 · staging `1` (default) · prod 6"
 std::string describeValues(const std::vector<EnvValue>& values);
 
 // hover.cpp -------------------------------------------------------------------

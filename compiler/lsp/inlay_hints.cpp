@@ -1,5 +1,6 @@
-// Inlay hints: after an attribute of a service, job or template that some
-// environment overrides, the value in every environment.
+// Inlay hints: after an attribute of a service, job or template whose value differs
+// between environments (overridden in some, or set only in some `in ENV` blocks), the
+// value in every environment.
 #include "lsp/features.h"
 
 namespace gops::lsp {
@@ -15,6 +16,8 @@ void hintsIn(const Snapshot& s, const ast::Decl& d, const std::vector<ast::Stmt>
       hintsIn(s, d, st.body, path, begin, end, out);
       path.pop_back();
     }
+    // `in prod { ... }` holds the same attributes: the hint shows the other environments.
+    if (st.kind == ast::StmtKind::Override && path.empty()) hintsIn(s, d, st.body, path, begin, end, out);
     if (st.kind != ast::StmtKind::Attr || st.values.empty()) continue;
     auto values = effectiveValues(s, d, path, st.name);
     bool differs = false;
