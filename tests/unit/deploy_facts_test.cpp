@@ -56,6 +56,17 @@ TEST_CASE("one cron parser: items keep their text, names resolve, errors match t
   }
 }
 
+TEST_CASE("GitHub cron: names become numbers, weekday 7 becomes 0", "[facts][cron]") {
+  CHECK(github("0 6 * * 1") == "0 6 * * 1");
+  CHECK(github("*/15 * * * *") == "*/15 * * * *");
+  CHECK(github("0 6 * * MON") == "0 6 * * 1");
+  CHECK(github("0 6 * * mon-fri") == "0 6 * * 1-5");
+  CHECK(github("0 0 1 JAN,jul *") == "0 0 1 1,7 *");
+  CHECK(github("0 0 * * 7") == "0 0 * * 0");
+  CHECK(github("0 0 * * 5-7") == "0 0 * * 0,5,6");
+  CHECK(github("0 0 * * 0-7") == "0 0 * * *");
+}
+
 namespace {
 
 model::Service publicService(std::string name, std::vector<std::string> hosts) {
