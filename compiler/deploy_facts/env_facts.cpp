@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -160,11 +162,18 @@ std::set<std::string> deployBranches(const model::AppModel& app, const model::En
   return branches;
 }
 
-std::vector<EnvFacts> environmentFacts(const model::AppModel& app) {
-  std::vector<EnvFacts> out;
-  out.reserve(app.environments.size());
-  for (const auto& e : app.environments) out.emplace_back(app, e);
-  return out;
+AppFacts::AppFacts(const model::AppModel& a) : app(a) {
+  environments.reserve(app.environments.size());
+  for (const auto& e : app.environments) environments.emplace_back(app, e);
+}
+
+const EnvFacts& AppFacts::environment(std::string_view name) const {
+  for (const auto& e : environments) {
+    if (e.env.name == name) return e;
+  }
+  std::fprintf(stderr, "gops: internal error: no deployment facts for environment `%.*s`\n",
+               static_cast<int>(name.size()), name.data());
+  std::abort();
 }
 
 std::vector<std::string> awsAccounts(const model::AppModel& app) {

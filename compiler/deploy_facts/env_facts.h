@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -145,8 +146,17 @@ struct EnvFacts {
 /// means any branch.
 std::set<std::string> deployBranches(const model::AppModel& app, const model::Environment& env);
 
-/// The facts of every environment, in the model's order.
-std::vector<EnvFacts> environmentFacts(const model::AppModel& app);
+/// The facts of every environment of an app, in the model's order: what `gops build`
+/// computes once and hands to every backend (backend::Options::facts).
+struct AppFacts {
+  explicit AppFacts(const model::AppModel& app);
+
+  const model::AppModel& app;
+  std::vector<EnvFacts> environments;
+
+  /// The facts of the environment named `name`. Precondition: it is one of the app's.
+  const EnvFacts& environment(std::string_view name) const;
+};
 
 /// Every AWS account the app uses (the environments' and the registry), sorted, each once.
 std::vector<std::string> awsAccounts(const model::AppModel& app);

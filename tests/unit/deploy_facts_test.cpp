@@ -11,6 +11,7 @@
 #include "backends/ecs/ecs.h"
 #include "backends/plan/plan.h"
 #include "backends/terraform/terraform.h"
+#include "backends/workflows/workflows.h"
 #include "deploy_facts/env_facts.h"
 #include "deploy_facts/files.h"
 #include "deploy_facts/outputs.h"
@@ -474,4 +475,23 @@ TEST_CASE("runs on task sets: one table, every backend agrees", "[facts][task-se
       CHECK(json::parse(p->contents)["services"][0]["controller"] == (row.taskSets ? "EXTERNAL" : "ECS"));
     }
   }
+}
+
+TEST_CASE("backends given the facts write what they write from the model alone", "[facts]") {
+  model::AppModel app = factsApp();
+  const AppFacts facts(app);
+  REQUIRE(facts.environments.size() == 2);
+  CHECK(&facts.environment("prod").env == &app.environments[1]);
+  backend::Options given;
+  given.facts = &facts;
+  auto same = [](const backend::Output& a, const backend::Output& b) {
+    REQUIRE(a.files.size() == b.files.size());
+    for (std::size_t i = 0; i < a.files.size(); ++i) {
+      CHECK(a.files[i].path == b.files[i].path);
+      CHECK(a.files[i].contents == b.files[i].contents);
+    }
+  };
+  same(backend::terraform::generate(app, given), backend::terraform::generate(app));
+  same(backend::ecs::generate(app, given), backend::ecs::generate(app));
+  same(backend::workflows::generate(app, given), backend::workflows::generate(app));
 }

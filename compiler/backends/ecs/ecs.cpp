@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -263,7 +264,8 @@ Output generate(const model::AppModel& app, const Options& o) {
   const std::string spec = o.specLabel.empty() ? app.app.sourceFile : o.specLabel;
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
-    EnvWriter(facts::EnvFacts(app, env), spec, out).write();
+    std::optional<facts::EnvFacts> own;
+    EnvWriter(o.facts ? o.facts->environment(env.name) : own.emplace(app, env), spec, out).write();
   }
   if (!out.errors.empty()) out.files.clear();
   std::sort(out.files.begin(), out.files.end(), [](const File& a, const File& b) { return a.path < b.path; });

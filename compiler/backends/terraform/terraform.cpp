@@ -1,6 +1,7 @@
 #include "backends/terraform/terraform.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -56,7 +57,8 @@ Output generate(const model::AppModel& app, const Options& o) {
     if (!o.selected(env.name)) continue;
     Module m(generatedComment(spec, fmt::format("environment {}", env.name)));
     std::vector<std::string> errors;
-    envModule(m, facts::EnvFacts(app, env), errors);
+    std::optional<facts::EnvFacts> own;
+    envModule(m, o.facts ? o.facts->environment(env.name) : own.emplace(app, env), errors);
     for (auto& e : errors) out.out_.errors.push_back(fmt::format("environment `{}`: {}", env.name, e));
     out.emit(facts::files::terraformModule(env.name), m);
   }

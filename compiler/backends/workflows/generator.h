@@ -7,6 +7,7 @@
 ///   deploy.cpp           deploy-<env>.yml
 ///   infrastructure.cpp   infrastructure.yml
 ///   drift_rollback.cpp   drift.yml and rollback.yml
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -72,7 +73,9 @@ class Generator {
   Node rollback() const;
 
   const model::AppModel& app_;
-  std::vector<facts::EnvFacts> envs_;  ///< the model's environments, in order
+  std::optional<facts::AppFacts> own_;  ///< when the caller gave no facts
+  const facts::AppFacts& facts_;
+  const std::vector<facts::EnvFacts>& envs_;  ///< the model's environments, in order
   std::string label_;
   std::string spec_;
   std::string registryHost_;

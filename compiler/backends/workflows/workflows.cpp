@@ -16,7 +16,8 @@
 
 namespace gops::backend::workflows {
 
-Generator::Generator(const model::AppModel& app, const Options& o) : app_(app), envs_(facts::environmentFacts(app)) {
+Generator::Generator(const model::AppModel& app, const Options& o)
+    : app_(app), facts_(o.facts ? *o.facts : own_.emplace(app)), envs_(facts_.environments) {
   label_ = o.specLabel.empty() ? app.app.sourceFile : o.specLabel;
   spec_ = specPath();
   registryHost_ = facts::registryHost(app.app);
