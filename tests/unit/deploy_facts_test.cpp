@@ -271,7 +271,8 @@ TEST_CASE("the facts of a hand-built environment", "[facts]") {
   CHECK(f.anyPublic);
   CHECK(f.anyInternal);
   CHECK(f.anyTaskSets);
-  CHECK(f.tags == std::vector<std::pair<std::string, std::string>>{{"app", "shop"}, {"environment", "dev"}, {"managed-by", "gops"}});
+  using Tags = std::vector<std::pair<std::string, std::string>>;
+  CHECK(f.tags == Tags{{"app", "shop"}, {"environment", "dev"}, {"managed-by", "gops"}});
   CHECK(f.ecrRepositories == std::set<std::string>{"shop/api", "shop/web", "shop/worker"});
   CHECK(f.deployBranches == std::set<std::string>{"main"});
   CHECK(deployBranches(app, app.environments[1]) == std::set<std::string>{"main"});  // promoted from dev
@@ -359,8 +360,9 @@ TEST_CASE("the facts of a hand-built environment", "[facts]") {
   CHECK(orders.container().secrets[1].valueFrom ==
         "arn:aws:secretsmanager:us-east-1:222222222222:secret:shop/dev/stripe:api_key::");
   CHECK(orders.parameterArns == std::vector<std::string>{"arn:aws:ssm:us-east-1:222222222222:parameter/shop/dev/db"});
-  CHECK(orders.secretArns == std::vector<std::string>{"arn:aws:secretsmanager:us-east-1:1:secret:x",
-                                                      "arn:aws:secretsmanager:us-east-1:222222222222:secret:shop/dev/stripe-??????"});
+  CHECK(orders.secretArns ==
+        std::vector<std::string>{"arn:aws:secretsmanager:us-east-1:1:secret:x",
+                                 "arn:aws:secretsmanager:us-east-1:222222222222:secret:shop/dev/stripe-??????"});
 
   const ServiceFacts& web = f.services[2];
   CHECK(web.isPublic());
@@ -453,7 +455,8 @@ TEST_CASE("runs on task sets: one table, every backend agrees", "[facts][task-se
     json m = json::parse(module->contents);
     const json& resources = m["resource"];
     CHECK(resources["aws_ecs_service"]["api"]["deployment_controller"]["type"] == (row.taskSets ? "EXTERNAL" : "ECS"));
-    const bool twoGroups = resources.contains("aws_lb_target_group") && resources["aws_lb_target_group"].contains("api_blue") &&
+    const bool twoGroups = resources.contains("aws_lb_target_group") &&
+                           resources["aws_lb_target_group"].contains("api_blue") &&
                            resources["aws_lb_target_group"].contains("api_green");
     CHECK(twoGroups == row.taskSets);
     if (row.taskSets) CHECK(resources["aws_lb_target_group"].size() == 2);

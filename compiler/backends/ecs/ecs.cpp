@@ -64,8 +64,8 @@ class EnvWriter {
   /// Text copied from the spec; `{{` would read as a placeholder, so it is refused.
   const std::string& copied(const WorkloadFacts& w, std::string_view what, const std::string& text) {
     if (text.find("{{") != std::string::npos) {
-      out_.errors.push_back(fmt::format("environment `{}`: {} of `{}` contains `{{{{`, which ECS definitions reserve for "
-                                        "placeholders ({{{{tf:...}}}}, {{{{image_tag}}}}); remove it",
+      out_.errors.push_back(fmt::format("environment `{}`: {} of `{}` contains `{{{{`, which ECS definitions reserve "
+                                        "for placeholders ({{{{tf:...}}}}, {{{{image_tag}}}}); remove it",
                                         env_.name, what, w.name));
     }
     return text;
@@ -189,7 +189,8 @@ class EnvWriter {
   void loadBalancers(JsonWriter& j, const ServiceFacts& s, const std::string& targetGroupOutput) const {
     j.key("loadBalancers").beginArray().beginObject();
     j.member("targetGroupArn", facts::tfPlaceholder(targetGroupOutput));
-    j.member("containerName", s.container().name).member("containerPort", s.container().portMappings.front().containerPort);
+    j.member("containerName", s.container().name);
+    j.member("containerPort", s.container().portMappings.front().containerPort);
     j.endObject().endArray();
   }
 
@@ -209,7 +210,9 @@ class EnvWriter {
     }
     j.key("deploymentController").beginObject().member("type", d.controller).endObject();
     j.key("deploymentConfiguration").beginObject();
-    if (d.circuitBreaker) j.key("deploymentCircuitBreaker").beginObject().member("enable", true).member("rollback", true).endObject();
+    if (d.circuitBreaker) {
+      j.key("deploymentCircuitBreaker").beginObject().member("enable", true).member("rollback", true).endObject();
+    }
     j.member("maximumPercent", rounded(d.maximumPercent));
     j.member("minimumHealthyPercent", rounded(d.minimumHealthyPercent));
     j.endObject();

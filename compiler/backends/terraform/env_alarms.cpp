@@ -189,7 +189,8 @@ void EnvWriter::dashboards() {
       };
       auto albMetrics = [&](const char* metric) {
         for (const auto& tg : s.targetGroups) {
-          j.beginArray().value("AWS/ApplicationELB").value(metric).value("LoadBalancer").value(tfRef(ref::kAlbArnSuffix));
+          j.beginArray().value("AWS/ApplicationELB").value(metric);
+          j.value("LoadBalancer").value(tfRef(ref::kAlbArnSuffix));
           j.value("TargetGroup").value(tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgLabel(s, tg))));
           if (!tg.color.empty()) j.beginObject().member("label", tg.color).endObject();
           j.endArray();

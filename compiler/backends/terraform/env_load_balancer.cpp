@@ -16,7 +16,8 @@ using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed
 void EnvWriter::loadBalancer() {
   const std::string& p = n_.prefix();
   m_.resource("aws_security_group", "alb", [&](Body& b) {
-    b.str("description", fmt::format("Load balancer of {} {}: HTTP and HTTPS from anywhere"_cf, app_.app.name, env_.name));
+    b.str("description",
+          fmt::format("Load balancer of {} {}: HTTP and HTTPS from anywhere"_cf, app_.app.name, env_.name));
     b.str("name", fmt::format("{}-alb"_cf, p));
     b.str("vpc_id", tfRef(ref::kVpcId));
   });

@@ -52,7 +52,8 @@ void EnvWriter::outputs() {
   m_.output(out::clusterArn(), ref::kClusterArn, "ECS cluster ARN");
   m_.output(out::clusterName(), ref::kClusterName, "ECS cluster name");
   m_.output(out::vpcId(), ref::kVpcId, "VPC id");
-  m_.output(out::privateSubnetIds(), ref::subnetList("private", zones), "Private subnets, one per zone: where tasks run");
+  m_.output(out::privateSubnetIds(), ref::subnetList("private", zones),
+            "Private subnets, one per zone: where tasks run");
   m_.output(out::publicSubnetIds(), ref::subnetList("public", zones),
             "Public subnets, one per zone: the load balancer and NAT");
   m_.output(out::servicesSecurityGroupId(), ref::kServicesSecurityGroupId,
@@ -80,7 +81,8 @@ void EnvWriter::outputs() {
   for (const auto& s : f_.services) {
     workloadOutputs(s);
     if (s.isPublic()) {
-      m_.output(out::targetGroupArn(s.name), fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, s.primaryTargetGroup())),
+      m_.output(out::targetGroupArn(s.name),
+                fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, s.primaryTargetGroup())),
                 fmt::format("Target group {} registers with"_cf, s.name));
       if (s.runsOnTaskSets) {
         for (const auto& tg : s.targetGroups) {

@@ -38,7 +38,8 @@ bool EnvWriter::network() {
       bool pub = kind[1] == 'u';
       m_.resource("aws_subnet", fmt::format("{}_{}"_cf, kind, i), [&](Body& b) {
         b.str("availability_zone", tfRef(fmt::format("data.aws_availability_zones.available.names[{}]"_cf, i)));
-        b.str("cidr_block", pub ? net.publicCidrs[static_cast<std::size_t>(i)] : net.privateCidrs[static_cast<std::size_t>(i)]);
+        const auto zone = static_cast<std::size_t>(i);
+        b.str("cidr_block", pub ? net.publicCidrs[zone] : net.privateCidrs[zone]);
         tags(b, fmt::format("{}-{}-{}"_cf, p, kind, i));
         b.str("vpc_id", vpcId);
       });
@@ -101,7 +102,9 @@ bool EnvWriter::network() {
 void EnvWriter::endpoints() {
   const std::string vpcId = tfRef(ref::kVpcId);
   std::vector<std::string> privateRts;
-  for (int i = 0; i < f_.network.zones; ++i) privateRts.push_back(tfRef(fmt::format("aws_route_table.private_{}.id"_cf, i)));
+  for (int i = 0; i < f_.network.zones; ++i) {
+    privateRts.push_back(tfRef(fmt::format("aws_route_table.private_{}.id"_cf, i)));
+  }
   std::string service = fmt::format("com.amazonaws.{}."_cf, env_.region);
   m_.resource("aws_vpc_endpoint", "s3", [&](Body& b) {
     b.strings("route_table_ids", privateRts);

@@ -41,7 +41,8 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
     for (const auto& arn : w.parameterArns) parameters.insert(templateEscape(arn));
     for (const auto& arn : w.secretArns) secrets.insert(templateEscape(arn));
     if (!parameters.empty()) {
-      statements.push_back({"ReadParameters", false, {"ssm:GetParameters"}, {parameters.begin(), parameters.end()}, {}, {}, {}});
+      statements.push_back(
+          {"ReadParameters", false, {"ssm:GetParameters"}, {parameters.begin(), parameters.end()}, {}, {}, {}});
     }
     if (!secrets.empty()) {
       statements.push_back(
@@ -248,9 +249,10 @@ void EnvWriter::autoscaling(const facts::ServiceFacts& s) {
     if (!s.isPublic()) {
       errors_.push_back(fmt::format("service `{}` scales on requests per target but has no load balancer"_cf, name));
     } else {
+      std::string tg = tgLabel(s, s.primaryTargetGroup());
       policy("requests", "ALBRequestCountPerTarget", *a.requestsPerTarget,
              fmt::format("{}/{}"_cf, tfRef(ref::kAlbArnSuffix),
-                         tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgLabel(s, s.primaryTargetGroup())))));
+                         tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tg))));
     }
   }
 }
