@@ -13,6 +13,7 @@
 #include "backends/plan/plan.h"
 #include "backends/terraform/terraform.h"
 #include "backends/workflows/workflows.h"
+#include "deploy_facts/env_facts.h"
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
@@ -69,9 +70,12 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
     if (!app.environment(e)) return unknownEnvironment(app, e);
   }
 
+  // The deployment facts of every environment, computed once for all the backends.
+  const facts::AppFacts deployFacts(app);
   backend::Options bo;
   bo.environments = o.envs;
   bo.specLabel = specLabel(app.app.sourceFile);
+  bo.facts = &deployFacts;
   // The backends read the model only, so they run side by side: those that can, once
   // per environment (the Terraform modules of the environments are the largest
   // pieces of work), the first of those runs also writing the app's files.

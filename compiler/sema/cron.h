@@ -1,7 +1,8 @@
 #pragma once
 /// Cron expressions as GitHub Actions and most people write them: five fields
 /// (minute hour day-of-month month day-of-week), UTC, with `*`, lists, ranges, steps
-/// and month/day names.
+/// and month/day names. The parser is support/cron.h, shared with the deployment
+/// facts that render schedules for EventBridge and GitHub Actions.
 #include <cstdint>
 #include <optional>
 #include <string>

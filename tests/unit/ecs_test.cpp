@@ -115,6 +115,7 @@ TEST_CASE("ecs: task definition fields", "[ecs]") {
   const json& c = d["containerDefinitions"][0];
   CHECK(c["name"] == "api");
   CHECK(c["essential"] == true);
+  CHECK(c["memory"] == 1024);  // the container's own: all of the task's, as the only one
   CHECK(c["image"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/shop/api:{{image_tag}}");
   CHECK(c["portMappings"] == json::parse(R"([{"containerPort": 8080, "protocol": "tcp"}])"));
   CHECK(c["environment"] == json::parse(R"([{"name": "ALPHA", "value": "a"}, {"name": "ZED", "value": "z"}])"));

@@ -107,18 +107,6 @@ TEST_CASE("multi-line text that a block scalar cannot hold is double-quoted", "[
         "c: \"bell\\x07\\nx\"\n");
 }
 
-TEST_CASE("GitHub cron: names become numbers, weekday 7 becomes 0", "[workflows][cron]") {
-  using workflows::githubCron;
-  CHECK(githubCron("0 6 * * 1") == "0 6 * * 1");
-  CHECK(githubCron("*/15 * * * *") == "*/15 * * * *");
-  CHECK(githubCron("0 6 * * MON") == "0 6 * * 1");
-  CHECK(githubCron("0 6 * * mon-fri") == "0 6 * * 1-5");
-  CHECK(githubCron("0 0 1 JAN,jul *") == "0 0 1 1,7 *");
-  CHECK(githubCron("0 0 * * 7") == "0 0 * * 0");
-  CHECK(githubCron("0 0 * * 5-7") == "0 0 * * 0,5,6");
-  CHECK(githubCron("0 0 * * 0-7") == "0 0 * * *");
-}
-
 TEST_CASE("every action is pinned to a full commit with its version", "[workflows]") {
   const std::regex sha("[0-9a-f]{40}");
   const std::regex version("v[0-9]+\\.[0-9]+\\.[0-9]+");

@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+namespace gops::facts {
+struct AppFacts;
+}
+
 namespace gops::backend {
 
 struct Options {
@@ -18,6 +22,10 @@ struct Options {
   bool appFiles = true;
   /// How generated files name the spec they come from; empty means app.sourceFile.
   std::string specLabel;
+  /// The deployment facts of the app's environments (deploy_facts/env_facts.h), when
+  /// the caller computed them once for every backend; otherwise each backend that
+  /// reads facts computes those of the environments it writes. Not owned.
+  const facts::AppFacts* facts = nullptr;
 
   bool selected(std::string_view env) const {
     return environments.empty() || std::find(environments.begin(), environments.end(), env) != environments.end();

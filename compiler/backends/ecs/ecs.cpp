@@ -1,7 +1,7 @@
 // The ECS backend: RegisterTaskDefinition, CreateService and CreateTaskSet inputs per
 // environment (docs/ecs.md). Keys are streamed in the fixed order of docs/ecs.md
-// with the JsonWriter, no DOM; every name comes from the Terraform backend's
-// naming so the documents refer to exactly what Terraform creates.
+// with the JsonWriter, no DOM; everything comes from the environment's deployment
+// facts, so the documents refer to exactly what the Terraform module creates.
 #include "backends/ecs/ecs.h"
 
 #include <algorithm>
@@ -11,7 +11,8 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
-#include "backends/terraform/naming.h"
+#include "deploy_facts/env_facts.h"
+#include "deploy_facts/outputs.h"
 #include "support/json_writer.h"
 
 namespace gops::backend::ecs {
@@ -20,69 +21,36 @@ using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed
 
 namespace {
 
-using model::Job;
-using model::Service;
-using model::Workload;
-using terraform::EnvNames;
+using facts::ServiceFacts;
+using facts::WorkloadFacts;
+namespace out = facts::output;
 
-/// The same predicates as the Terraform environment module: a service is behind
-/// the ALB or in Cloud Map only when it also listens on a port.
-bool isPublic(const Service& s) { return s.expose.kind == model::Expose::Kind::Public && s.port.has_value(); }
-bool isInternal(const Service& s) { return s.expose.kind == model::Expose::Kind::Internal && s.port.has_value(); }
-/// A public service whose rollout shifts traffic: the Terraform module gives it the
-/// EXTERNAL deployment controller, and each deploy runs its version as a task set
-/// behind the blue or the green target group.
-bool usesTaskSets(const Service& s) { return isPublic(s) && s.rollout.shiftsTraffic(); }
-
-/// ECS's limits on container health checks.
-constexpr int kIntervalMin = 5, kIntervalMax = 300;
-constexpr int kTimeoutMin = 2, kTimeoutMax = 60;
-constexpr int kRetriesMin = 1, kRetriesMax = 10;
-constexpr int kStartPeriodMin = 0, kStartPeriodMax = 300;
 constexpr std::size_t kTagValueMax = 256;
 
-int clampSeconds(double seconds, int lo, int hi) {
-  return std::clamp(static_cast<int>(std::lround(seconds)), lo, hi);
-}
-
-std::string dnsSuffix(const std::string& partition) { return partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"; }
-
-std::string shellQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
+int rounded(double v) { return static_cast<int>(std::lround(v)); }
 
 class EnvWriter {
  public:
-  EnvWriter(const model::AppModel& app, const model::Environment& env, const std::string& spec, Output& out)
-      : app_(app), env_(env), n_(app.app, env), spec_(spec), out_(out) {}
+  EnvWriter(const facts::EnvFacts& f, const std::string& spec, Output& out)
+      : f_(f), env_(f.env), n_(f.names), spec_(spec), out_(out) {}
 
   void write() {
-    for (const auto& s : env_.services) {
-      emit(fmt::format("{}/ecs/{}.taskdef.json"_cf, env_.name, s.name),
-           [&](JsonWriter& j) { taskDefinition(j, s, s.port, s.port ? s.health : std::nullopt); });
-      emit(fmt::format("{}/ecs/{}.service.json"_cf, env_.name, s.name), [&](JsonWriter& j) { service(j, s); });
-      if (usesTaskSets(s)) {
-        for (const char* color : {"blue", "green"}) {
-          emit(fmt::format("{}/ecs/{}.{}.taskset.json"_cf, env_.name, s.name, color),
-               [&](JsonWriter& j) { taskSet(j, s, color); });
-        }
+    for (const auto& s : f_.services) {
+      emit(s.taskDefinitionFile, [&](JsonWriter& j) { taskDefinition(j, s); });
+      emit(s.serviceFile, [&](JsonWriter& j) { service(j, s); });
+      if (s.runsOnTaskSets) {
+        for (const auto& tg : s.targetGroups) emit(tg.taskSetFile, [&](JsonWriter& j) { taskSet(j, s, tg); });
       }
     }
-    for (const auto& job : env_.jobs) {
-      emit(fmt::format("{}/ecs/{}.taskdef.json"_cf, env_.name, job.name),
-           [&](JsonWriter& j) { taskDefinition(j, job, std::nullopt, std::nullopt); });
+    for (const auto& job : f_.jobs) {
+      emit(job.taskDefinitionFile, [&](JsonWriter& j) { taskDefinition(j, job); });
     }
   }
 
  private:
-  /// One document: `fill` writes the members of its top-level object.
+  /// One document at `<env>/<file>`: `fill` writes the members of its top-level object.
   template <class Fill>
-  void emit(std::string path, Fill&& fill) {
+  void emit(const std::string& file, Fill&& fill) {
     std::string text;
     text.reserve(4096);
     JsonWriter j(text);
@@ -90,14 +58,14 @@ class EnvWriter {
     fill(j);
     j.endObject();
     text += '\n';
-    out_.files.push_back({std::move(path), std::move(text)});
+    out_.files.push_back({fmt::format("{}/{}"_cf, env_.name, file), std::move(text)});
   }
 
   /// Text copied from the spec; `{{` would read as a placeholder, so it is refused.
-  std::string copied(const Workload& w, std::string_view what, const std::string& text) {
+  const std::string& copied(const WorkloadFacts& w, std::string_view what, const std::string& text) {
     if (text.find("{{") != std::string::npos) {
-      out_.errors.push_back(fmt::format("environment `{}`: {} of `{}` contains `{{{{`, which ECS definitions reserve for "
-                                        "placeholders ({{{{tf:...}}}}, {{{{image_tag}}}}); remove it",
+      out_.errors.push_back(fmt::format("environment `{}`: {} of `{}` contains `{{{{`, which ECS definitions reserve "
+                                        "for placeholders ({{{{tf:...}}}}, {{{{image_tag}}}}); remove it",
                                         env_.name, what, w.name));
     }
     return text;
@@ -107,136 +75,153 @@ class EnvWriter {
   /// the generated-file marker, since the ECS API input admits no comment field.
   void tags(JsonWriter& j) const {
     j.key("tags").beginArray();
-    auto tag = [&](const char* key, const std::string& value) {
+    auto tag = [&](std::string_view key, const std::string& value) {
       j.beginObject().member("key", key).member("value", value).endObject();
     };
-    tag("app", app_.app.name);
-    tag("environment", env_.name);
-    tag("generated-by", tagValue(fmt::format("{} from {}"_cf, kGeneratedMarker, spec_)));
-    tag("managed-by", "gops");
+    const std::string generatedBy = tagValue(fmt::format("{} from {}"_cf, kGeneratedMarker, spec_));
+    bool marked = false;
+    for (const auto& [key, value] : f_.tags) {
+      if (!marked && key > "generated-by") {
+        tag("generated-by", generatedBy);
+        marked = true;
+      }
+      tag(key, value);
+    }
+    if (!marked) tag("generated-by", generatedBy);
     j.endArray();
   }
 
-  std::string ssmArn(const std::string& name) const {
-    if (name.rfind("arn:", 0) == 0) return name;
-    return n_.arn("ssm", fmt::format("parameter/{}"_cf, !name.empty() && name.front() == '/' ? name.substr(1) : name));
-  }
-  std::string secretArn(const std::string& id) const {
-    if (id.rfind("arn:", 0) == 0) return id;
-    return n_.arn("secretsmanager", fmt::format("secret:{}"_cf, id));
+  std::string image(const WorkloadFacts& w, const facts::ImageRef& image) {
+    if (image.kind == model::Image::Kind::External) return copied(w, "the image", image.uri);
+    copied(w, "the image", image.repository);
+    return image.reference(kImageTagPlaceholder);
   }
 
-  std::string image(const Workload& w) {
-    if (w.image.kind == model::Image::Kind::External) return copied(w, "the image", w.image.uri);
-    return fmt::format("{}.dkr.ecr.{}.{}/{}:{}"_cf, app_.app.registry, app_.app.region, dnsSuffix(n_.partition()),
-                       copied(w, "the image", w.image.repository), kImageTagPlaceholder);
-  }
-
-  void taskDefinition(JsonWriter& j, const Workload& w, std::optional<int> port, const std::optional<model::Health>& health) {
-    j.member("family", n_.workload(w.name));
+  void taskDefinition(JsonWriter& j, const WorkloadFacts& w) {
+    const facts::TaskDefinition& t = w.task;
+    j.member("family", t.family);
     tags(j);
-    j.member("taskRoleArn", n_.roleArn(n_.taskRolePath(), n_.role(w.name, "task")));
-    j.member("executionRoleArn", n_.roleArn(n_.taskRolePath(), n_.role(w.name, "execution")));
-    j.member("networkMode", "awsvpc");
-    j.key("requiresCompatibilities").beginArray().value("FARGATE").endArray();
-    j.member("cpu", std::to_string(w.cpu));
-    j.member("memory", std::to_string(w.memory));
-    j.key("runtimePlatform").beginObject().member("cpuArchitecture", "X86_64").member("operatingSystemFamily", "LINUX").endObject();
-    j.key("containerDefinitions").beginArray().beginObject();
-    j.member("name", w.name);
-    j.member("image", image(w));
-    j.member("essential", true);
-    if (!w.command.empty()) {
+    j.member("taskRoleArn", t.taskRoleArn);
+    j.member("executionRoleArn", t.executionRoleArn);
+    j.member("networkMode", t.networkMode);
+    j.key("requiresCompatibilities").beginArray();
+    for (const auto& c : t.requiresCompatibilities) j.value(c);
+    j.endArray();
+    j.member("cpu", std::to_string(t.cpu));
+    j.member("memory", std::to_string(t.memory));
+    j.key("runtimePlatform").beginObject();
+    j.member("cpuArchitecture", t.runtimePlatform.cpuArchitecture);
+    j.member("operatingSystemFamily", t.runtimePlatform.operatingSystemFamily);
+    j.endObject();
+    j.key("containerDefinitions").beginArray();
+    for (const auto& c : t.containers) container(j, w, c);
+    j.endArray();
+  }
+
+  void container(JsonWriter& j, const WorkloadFacts& w, const facts::Container& c) {
+    j.beginObject();
+    j.member("name", c.name);
+    j.member("image", image(w, c.image));
+    j.member("essential", c.essential);
+    j.member("memory", c.memory);
+    if (!c.command.empty()) {
       j.key("command").beginArray();
-      for (const auto& a : w.command) j.value(copied(w, "the command", a));
+      for (const auto& a : c.command) j.value(copied(w, "the command", a));
       j.endArray();
     }
-    if (port) {
-      j.key("portMappings").beginArray().beginObject().member("containerPort", *port).member("protocol", "tcp").endObject().endArray();
-    }
-    if (!w.env.empty()) {
-      j.key("environment").beginArray();  // std::map: sorted by name
-      for (const auto& [k, v] : w.env) {
-        j.beginObject().member("name", k).member("value", copied(w, "an environment value", v)).endObject();
+    if (!c.portMappings.empty()) {
+      j.key("portMappings").beginArray();
+      for (const auto& p : c.portMappings) {
+        j.beginObject().member("containerPort", p.containerPort).member("protocol", p.protocol).endObject();
       }
       j.endArray();
     }
-    if (!w.secrets.empty()) {
+    if (!c.environment.empty()) {
+      j.key("environment").beginArray();  // sorted by name
+      for (const auto& v : c.environment) {
+        j.beginObject().member("name", v.name).member("value", copied(w, "an environment value", v.value)).endObject();
+      }
+      j.endArray();
+    }
+    if (!c.secrets.empty()) {
       j.key("secrets").beginArray();
-      for (const auto& [k, s] : w.secrets) {
-        std::string from = s.kind == model::Secret::Kind::Ssm
-                               ? ssmArn(s.name)
-                               : secretArn(s.name) + (s.key.empty() ? "" : fmt::format(":{}::"_cf, s.key));
-        j.beginObject().member("name", k).member("valueFrom", copied(w, "a secret", from)).endObject();
+      for (const auto& s : c.secrets) {
+        j.beginObject().member("name", s.name).member("valueFrom", copied(w, "a secret", s.valueFrom)).endObject();
       }
       j.endArray();
     }
-    if (port && health) {
+    if (c.healthCheck) {
+      const facts::ContainerHealthCheck& h = *c.healthCheck;
       j.key("healthCheck").beginObject();
-      j.key("command").beginArray().value("CMD-SHELL").value(healthCheckShell(*port, copied(w, "the health path", health->path))).endArray();
-      j.member("interval", clampSeconds(health->intervalSeconds, kIntervalMin, kIntervalMax));
-      j.member("timeout", clampSeconds(health->timeoutSeconds, kTimeoutMin, kTimeoutMax));
-      j.member("retries", std::clamp(health->unhealthyThreshold, kRetriesMin, kRetriesMax));
-      j.member("startPeriod", clampSeconds(health->gracePeriodSeconds, kStartPeriodMin, kStartPeriodMax));
+      j.key("command").beginArray();
+      for (const auto& part : h.command) j.value(copied(w, "the health path", part));
+      j.endArray();
+      j.member("interval", h.interval);
+      j.member("timeout", h.timeout);
+      j.member("retries", h.retries);
+      j.member("startPeriod", h.startPeriod);
       j.endObject();
     }
-    j.key("logConfiguration").beginObject().member("logDriver", "awslogs");
+    j.key("logConfiguration").beginObject().member("logDriver", c.logs.driver);
     j.key("options").beginObject();
-    j.member("awslogs-group", n_.logGroup(w.name));
-    j.member("awslogs-region", env_.region);
-    j.member("awslogs-stream-prefix", w.name);
+    j.member("awslogs-group", c.logs.group);
+    j.member("awslogs-region", c.logs.region);
+    j.member("awslogs-stream-prefix", c.logs.streamPrefix);
     j.endObject().endObject();
-    j.endObject().endArray();
+    j.endObject();
   }
 
   /// Where tasks run: the private subnets (one placeholder per zone), the
   /// workload's own security group and the one every task carries.
-  void networkConfiguration(JsonWriter& j, const Service& s) const {
+  void networkConfiguration(JsonWriter& j, const ServiceFacts& s) const {
     j.key("networkConfiguration").beginObject().key("awsvpcConfiguration").beginObject();
     j.key("subnets").beginArray();
-    for (int i = 0; i < env_.network.zones; ++i) j.value(tfPlaceholder("private_subnet_ids", i));
+    for (int i = 0; i < f_.network.zones; ++i) j.value(facts::tfPlaceholder(out::privateSubnetIds(), i));
     j.endArray();
     j.key("securityGroups").beginArray();
-    j.value(tfPlaceholder(s.name + "_security_group_id")).value(tfPlaceholder("services_security_group_id"));
+    j.value(facts::tfPlaceholder(out::securityGroupId(s.name)))
+        .value(facts::tfPlaceholder(out::servicesSecurityGroupId()));
     j.endArray();
     j.member("assignPublicIp", "DISABLED");
     j.endObject().endObject();
   }
 
-  void loadBalancers(JsonWriter& j, const Service& s, const std::string& targetGroupOutput) const {
+  void loadBalancers(JsonWriter& j, const ServiceFacts& s, const std::string& targetGroupOutput) const {
     j.key("loadBalancers").beginArray().beginObject();
-    j.member("targetGroupArn", tfPlaceholder(targetGroupOutput)).member("containerName", s.name).member("containerPort", *s.port);
+    j.member("targetGroupArn", facts::tfPlaceholder(targetGroupOutput));
+    j.member("containerName", s.container().name);
+    j.member("containerPort", s.container().portMappings.front().containerPort);
     j.endObject().endArray();
   }
 
-  void service(JsonWriter& j, const Service& s) {
-    const bool rolling = s.rollout.kind == model::Rollout::Kind::Rolling;
-    const bool taskSets = usesTaskSets(s);
+  void service(JsonWriter& j, const ServiceFacts& s) {
+    const bool taskSets = s.runsOnTaskSets;
+    const facts::Deployment& d = s.deployment;
     j.member("cluster", n_.cluster());
-    j.member("serviceName", n_.workload(s.name));
+    j.member("serviceName", s.family);
     tags(j);
     // As the Terraform module: with the EXTERNAL controller the task definition,
     // launch type, network and load balancer belong to the task sets.
-    if (!taskSets) j.member("taskDefinition", n_.workload(s.name));  // the family: its latest ACTIVE revision
-    j.member("desiredCount", s.replicas);
+    if (!taskSets) j.member("taskDefinition", s.task.family);  // the family: its latest ACTIVE revision
+    j.member("desiredCount", s.service->replicas);
     if (!taskSets) {
-      j.member("launchType", "FARGATE");
+      j.member("launchType", s.launchType);
       j.member("platformVersion", "LATEST");
     }
-    j.key("deploymentController").beginObject().member("type", taskSets ? "EXTERNAL" : "ECS").endObject();
+    j.key("deploymentController").beginObject().member("type", d.controller).endObject();
     j.key("deploymentConfiguration").beginObject();
-    if (!taskSets) j.key("deploymentCircuitBreaker").beginObject().member("enable", true).member("rollback", true).endObject();
-    j.member("maximumPercent", static_cast<int>(std::lround(rolling ? s.rollout.maxPercent : 200)));
-    j.member("minimumHealthyPercent", static_cast<int>(std::lround(rolling ? s.rollout.minHealthyPercent : 100)));
+    if (d.circuitBreaker) {
+      j.key("deploymentCircuitBreaker").beginObject().member("enable", true).member("rollback", true).endObject();
+    }
+    j.member("maximumPercent", rounded(d.maximumPercent));
+    j.member("minimumHealthyPercent", rounded(d.minimumHealthyPercent));
     j.endObject();
     if (!taskSets) networkConfiguration(j, s);
-    if (isPublic(s) && !taskSets) loadBalancers(j, s, s.name + "_target_group_arn");
-    if (isPublic(s)) {
-      j.member("healthCheckGracePeriodSeconds", static_cast<int>(std::lround(s.health.value_or(model::Health{}).gracePeriodSeconds)));
-    }
-    if (isInternal(s)) {
+    if (s.isPublic() && !taskSets) loadBalancers(j, s, out::targetGroupArn(s.name));
+    if (s.healthCheckGracePeriod) j.member("healthCheckGracePeriodSeconds", rounded(*s.healthCheckGracePeriod));
+    if (s.isInternal()) {
       j.key("serviceRegistries").beginArray().beginObject();
-      j.member("registryArn", tfPlaceholder(s.name + "_discovery_service_arn"));
+      j.member("registryArn", facts::tfPlaceholder(out::discoveryServiceArn(s.name)));
       j.endObject().endArray();
     }
     j.member("enableECSManagedTags", true);
@@ -245,30 +230,26 @@ class EnvWriter {
   }
 
   /// CreateTaskSet input: the service's tasks behind one colour's target group.
-  void taskSet(JsonWriter& j, const Service& s, const char* color) {
-    j.member("service", n_.workload(s.name));
+  void taskSet(JsonWriter& j, const ServiceFacts& s, const facts::TargetGroup& tg) {
+    j.member("service", s.family);
     j.member("cluster", n_.cluster());
     tags(j);
-    j.member("taskDefinition", n_.workload(s.name));
-    j.member("launchType", "FARGATE");
+    j.member("taskDefinition", s.task.family);
+    j.member("launchType", s.launchType);
     j.member("platformVersion", "LATEST");
     networkConfiguration(j, s);
-    loadBalancers(j, s, fmt::format("{}_target_group_{}_arn"_cf, s.name, color));
+    loadBalancers(j, s, tg.arnOutput);
     j.key("scale").beginObject().member("unit", "PERCENT").member("value", 100).endObject();
   }
 
-  const model::AppModel& app_;
+  const facts::EnvFacts& f_;
   const model::Environment& env_;
-  EnvNames n_;
+  const facts::EnvNames& n_;
   const std::string& spec_;
   Output& out_;
 };
 
 }  // namespace
-
-std::string tfPlaceholder(std::string_view output, int index) {
-  return index < 0 ? fmt::format("{{{{tf:{}}}}}"_cf, output) : fmt::format("{{{{tf:{}[{}]}}}}"_cf, output, index);
-}
 
 std::string tagValue(std::string_view text) {
   std::string out;
@@ -281,18 +262,13 @@ std::string tagValue(std::string_view text) {
   return out;
 }
 
-std::string healthCheckShell(int port, std::string_view path) {
-  std::string url = shellQuote(
-      fmt::format("http://localhost:{}{}{}"_cf, port, !path.empty() && path.front() == '/' ? "" : "/", path));
-  return fmt::format("curl -fsS -o /dev/null {0} || wget -q -O /dev/null {0} || exit 1"_cf, url);
-}
-
 Output generate(const model::AppModel& app, const Options& o) {
   Output out;
   const std::string spec = o.specLabel.empty() ? app.app.sourceFile : o.specLabel;
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
-    EnvWriter(app, env, spec, out).write();
+    std::optional<facts::EnvFacts> own;
+    EnvWriter(o.facts ? o.facts->environment(env.name) : own.emplace(app, env), spec, out).write();
   }
   if (!out.errors.empty()) out.files.clear();
   std::sort(out.files.begin(), out.files.end(), [](const File& a, const File& b) { return a.path < b.path; });

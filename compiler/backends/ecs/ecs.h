@@ -8,17 +8,19 @@
 ///                                       CreateTaskSet, blue and green, per public service
 ///                                       whose rollout shifts traffic (EXTERNAL controller)
 ///
-/// It reads only the model and names everything with the Terraform backend's
-/// naming (backends/terraform/naming.h), so families, roles, log groups and the
-/// cluster are the ones the environment's Terraform module creates. Values that
-/// exist only after `terraform apply` are placeholders inside JSON strings:
-/// `{{tf:OUTPUT}}` (a string output of `<env>/terraform/main.tf.json`),
+/// It reads the environment's deployment facts (deploy_facts/env_facts.h: names,
+/// containers, exposure, task sets), so families, roles, log groups and the cluster
+/// are the ones the environment's Terraform module creates. Values that exist only
+/// after `terraform apply` are placeholders inside JSON strings: `{{tf:OUTPUT}}` (a
+/// string output of `<env>/terraform/main.tf.json`, named by deploy_facts/outputs.h),
 /// `{{tf:OUTPUT[i]}}` (element i of a list output) and `{{image_tag}}`.
 /// Output is deterministic: keys in a fixed order, 2-space indent, trailing newline.
 #include <string>
 #include <string_view>
 
 #include "backends/common/output.h"
+#include "deploy_facts/containers.h"
+#include "deploy_facts/outputs.h"
 #include "model/model.h"
 
 namespace gops::backend::ecs {
@@ -36,7 +38,7 @@ inline constexpr std::string_view kImageTagPlaceholder = "{{image_tag}}";
 Output generate(const model::AppModel& app, const Options& o = {});
 
 /// `{{tf:<output>}}`, or `{{tf:<output>[<index>]}}` for an element of a list output.
-std::string tfPlaceholder(std::string_view output, int index = -1);
+using facts::tfPlaceholder;
 
 /// `text` in the character set of ECS tag values (letters, digits, spaces and
 /// `_ . : / = + - @`; anything else becomes `_`), cut to 256 characters.
@@ -44,6 +46,6 @@ std::string tagValue(std::string_view text);
 
 /// The container health check command of a service listening on `port`: a
 /// `CMD-SHELL` line that asks for `path` on localhost with curl, else wget.
-std::string healthCheckShell(int port, std::string_view path);
+using facts::healthCheckShell;
 
 }  // namespace gops::backend::ecs

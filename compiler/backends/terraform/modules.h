@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/terraform/body.h"
+#include "deploy_facts/env_facts.h"
 #include "model/model.h"
 
 namespace gops::backend::terraform {
@@ -41,19 +42,13 @@ void awsProvider(Module& m, const std::string& region, const std::string& accoun
 std::vector<std::string> repositoryArns(const std::string& partition, const std::string& region,
                                         const std::string& registry, const std::vector<std::string>& repositories);
 
-/// The account whose state bucket also holds the app-wide modules' state (global,
-/// github): the registry account, else the first environment's.
-std::string homeAccount(const model::AppModel& app);
-
 /// The "//" comment every file starts with.
 std::string generatedComment(const std::string& specLabel, const std::string& what);
-
-/// Every AWS account the app uses (environments and registry), sorted, unique.
-std::vector<std::string> accounts(const model::AppModel& app);
 
 void bootstrapModule(Module& m, const model::AppModel& app, const std::string& account);
 void globalModule(Module& m, const model::AppModel& app);
 void githubModule(Module& m, const model::AppModel& app);
-void envModule(Module& m, const model::AppModel& app, const model::Environment& env, std::vector<std::string>& errors);
+/// The module of one environment, from its facts; problems that stop the build go to `errors`.
+void envModule(Module& m, const facts::EnvFacts& f, std::vector<std::string>& errors);
 
 }  // namespace gops::backend::terraform

@@ -7,8 +7,11 @@
 #include <fmt/format.h>
 
 #include "backends/terraform/modules.h"
-#include "backends/terraform/naming.h"
 #include "backends/terraform/policy.h"
+#include "backends/terraform/refs.h"
+#include "deploy_facts/env_facts.h"
+#include "deploy_facts/naming.h"
+#include "deploy_facts/outputs.h"
 
 namespace gops::backend::terraform {
 
@@ -58,7 +61,7 @@ std::vector<std::pair<std::string, std::string>> appTags(const model::AppModel& 
 }
 
 StateLocation appState(const model::AppModel& app, const char* module) {
-  return {stateBucket(app.app, homeAccount(app)), fmt::format("{}/{}/terraform.tfstate", app.app.name, module),
+  return {facts::stateBucket(app.app, facts::homeAccount(app)), fmt::format("{}/{}/terraform.tfstate", app.app.name, module),
           app.app.region};
 }
 
@@ -67,19 +70,6 @@ std::string githubLabel(std::string_view login) {
   std::string out;
   for (char c : login) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out.insert(0, "_");
-  return out;
-}
-
-/// repository -> accounts of the environments that run an image from it.
-std::map<std::string, std::set<std::string>> ecrRepositories(const model::AppModel& app) {
-  std::map<std::string, std::set<std::string>> out;
-  auto add = [&](const model::Workload& w, const std::string& account) {
-    if (w.image.kind == model::Image::Kind::Ecr) out[w.image.repository].insert(account);
-  };
-  for (const auto& e : app.environments) {
-    for (const auto& s : e.services) add(s, e.account);
-    for (const auto& j : e.jobs) add(j, e.account);
-  }
   return out;
 }
 
@@ -92,8 +82,8 @@ const char* kEcrLifecyclePolicy =
 }  // namespace
 
 void bootstrapModule(Module& m, const model::AppModel& app, const std::string& account) {
-  std::string partition = partitionOf(app.app.region);
-  std::string bucket = stateBucket(app.app, account);
+  std::string partition = facts::partitionOf(app.app.region);
+  std::string bucket = facts::stateBucket(app.app, account);
   terraformSettings(m, nullptr, true, false);
   awsProvider(m, app.app.region, account, appTags(app));
 
@@ -131,19 +121,19 @@ void bootstrapModule(Module& m, const model::AppModel& app, const std::string& a
     b.strings("client_id_list", {kGithubOidcAudience});
     b.str("url", fmt::format("https://{}", kGithubOidcHost));
   });
-  m.output("github_oidc_provider_arn", "aws_iam_openid_connect_provider.github.arn",
+  m.output(facts::output::githubOidcProviderArn(), "aws_iam_openid_connect_provider.github.arn",
            "The GitHub Actions OIDC provider that the deploy roles trust");
-  m.output("state_bucket", "aws_s3_bucket.state.id", "The bucket holding the Terraform state of this account's modules");
+  m.output(facts::output::stateBucket(), "aws_s3_bucket.state.id", "The bucket holding the Terraform state of this account's modules");
 }
 
 void globalModule(Module& m, const model::AppModel& app) {
   const std::string& registry = app.app.registry;
-  std::string partition = partitionOf(app.app.region);
+  std::string partition = facts::partitionOf(app.app.region);
   StateLocation state = appState(app, "global");
   terraformSettings(m, &state, true, false);
   awsProvider(m, app.app.region, registry, appTags(app));
 
-  auto repos = ecrRepositories(app);
+  auto repos = facts::ecrRepositories(app);
   std::vector<std::string> names;
   for (const auto& [name, _] : repos) names.push_back(name);
 
@@ -211,19 +201,18 @@ void globalModule(Module& m, const model::AppModel& app) {
     push.actions = {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
                     "ecr:DescribeImages", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"};
     push.resources = repositoryArns(partition, app.app.region, registry, names);
-    std::string role = boundedName(awsName(app.app.name), "-github-push", kRoleNameMax);
     m.resource("aws_iam_role", "github_push", [&](Body& b) {
       b.str("assume_role_policy", policyDocument({trust}));
       b.str("description", fmt::format("GitHub Actions of {} push images of {} to ECR", app.app.repository, app.app.name));
-      b.str("name", role);
-      b.str("path", fmt::format("/gops/{}/", app.app.name));
+      b.str("name", facts::pushRoleName(app.app));
+      b.str("path", facts::pushRolePath(app.app));
     });
     m.resource("aws_iam_role_policy", "github_push", [&](Body& b) {
       b.str("name", "push-images");
       b.str("policy", policyDocument({login, push}));
       b.str("role", tfRef("aws_iam_role.github_push.name"));
     });
-    m.output("github_push_role_arn", "aws_iam_role.github_push.arn", "The role GitHub Actions assume to push images");
+    m.output(facts::output::githubPushRoleArn(), "aws_iam_role.github_push.arn", "The role GitHub Actions assume to push images");
   }
 }
 
@@ -252,15 +241,7 @@ void githubModule(Module& m, const model::AppModel& app) {
   for (const auto& e : app.environments) {
     // Branches allowed to deploy: the environment's own on_push branch, else (a
     // manual environment) the branches of the environments promoted into it.
-    std::set<std::string> branches;
-    if (e.deploy.kind == model::Deploy::Kind::OnPush) {
-      branches.insert(e.deploy.branch);
-    } else {
-      for (const model::Promotion* p : app.promotionsInto(e.name)) {
-        const model::Environment* from = app.environment(p->from);
-        if (from && from->deploy.kind == model::Deploy::Kind::OnPush) branches.insert(from->deploy.branch);
-      }
-    }
+    const std::set<std::string> branches = facts::deployBranches(app, e);
     m.resource("github_repository_environment", e.name, [&](Body& b) {
       if (!branches.empty()) {
         b.object("deployment_branch_policy").flag("custom_branch_policies", true).flag("protected_branches", false).end();

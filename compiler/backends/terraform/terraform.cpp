@@ -1,28 +1,17 @@
 #include "backends/terraform/terraform.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "backends/terraform/modules.h"
+#include "deploy_facts/env_facts.h"
+#include "deploy_facts/files.h"
 
 namespace gops::backend::terraform {
 
-std::string homeAccount(const model::AppModel& app) {
-  if (!app.app.registry.empty()) return app.app.registry;
-  return app.environments.empty() ? std::string() : app.environments.front().account;
-}
-
 std::string generatedComment(const std::string& specLabel, const std::string& what) { return generatedNotice(specLabel, what); }
-
-std::vector<std::string> accounts(const model::AppModel& app) {
-  std::vector<std::string> out;
-  for (const auto& e : app.environments) out.push_back(e.account);
-  if (!app.app.registry.empty()) out.push_back(app.app.registry);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
 
 namespace {
 
@@ -54,23 +43,24 @@ std::string specOf(const model::AppModel& app, const Options& o) { return o.spec
 Output generate(const model::AppModel& app, const Options& o) {
   Emitter out;
   std::string spec = specOf(app, o);
-  for (const auto& account : o.appFiles ? accounts(app) : std::vector<std::string>{}) {
+  for (const auto& account : o.appFiles ? facts::awsAccounts(app) : std::vector<std::string>{}) {
     Module m(generatedComment(spec, fmt::format("bootstrap of AWS account {}", account)));
     bootstrapModule(m, app, account);
-    out.emit(fmt::format("bootstrap/{}/terraform/main.tf.json", account), m);
+    out.emit(facts::files::terraformModule("bootstrap/" + account), m);
   }
   if (o.appFiles && !app.app.registry.empty()) {
     Module m(generatedComment(spec, fmt::format("ECR repositories in the registry account {}", app.app.registry)));
     globalModule(m, app);
-    out.emit("global/terraform/main.tf.json", m);
+    out.emit(facts::files::terraformModule("global"), m);
   }
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
     Module m(generatedComment(spec, fmt::format("environment {}", env.name)));
     std::vector<std::string> errors;
-    envModule(m, app, env, errors);
+    std::optional<facts::EnvFacts> own;
+    envModule(m, o.facts ? o.facts->environment(env.name) : own.emplace(app, env), errors);
     for (auto& e : errors) out.out_.errors.push_back(fmt::format("environment `{}`: {}", env.name, e));
-    out.emit(fmt::format("{}/terraform/main.tf.json", env.name), m);
+    out.emit(facts::files::terraformModule(env.name), m);
   }
   return out.finish();
 }
@@ -79,7 +69,7 @@ Output generateGithub(const model::AppModel& app, const Options& o) {
   Emitter out;
   Module m(generatedComment(specOf(app, o), fmt::format("GitHub environments of {}", app.app.repository)));
   githubModule(m, app);
-  out.emit("github/terraform/main.tf.json", m);
+  out.emit(facts::files::terraformModule("github"), m);
   return out.finish();
 }
 

@@ -9,7 +9,8 @@
 ///   drift.yml            on the environments' drift_check schedules
 ///   rollback.yml         gops rollback of one service in one environment, run by hand
 ///
-/// It reads only the model; output is deterministic.
+/// It reads the model and the environments' deployment facts (deploy_facts/: role
+/// ARNs, schedules, branch policies, module directories); output is deterministic.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,6 @@ namespace gops::backend::workflows {
 /// whole app). Errors: an image built from two different `build` directories, or
 /// `build` on an image that is not in the app's ECR registry.
 Output generate(const model::AppModel& app, const Options& o = {});
-
-/// A valid five-field gops cron in the form GitHub Actions (and actionlint) accept:
-/// month and weekday names become numbers and weekday 7 becomes 0 (Sunday).
-std::string githubCron(std::string_view cron);
 
 /// A third-party action at the commit the workflows pin it to.
 struct ActionPin {

@@ -1,13 +1,12 @@
-#include "backends/terraform/naming.h"
+#include "deploy_facts/naming.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
-namespace gops::backend::terraform {
+namespace gops::facts {
 
 using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
 
@@ -42,81 +41,29 @@ std::string boundedName(std::string_view stem, std::string_view suffix, std::siz
   return fmt::format("{}-{}{}"_cf, out, hash, suffix);
 }
 
-std::string templateEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if ((c == '$' || c == '%') && i + 1 < text.size() && text[i + 1] == '{') out += c;
-    out += c;
-  }
-  return out;
-}
-
-std::string tfRef(std::string_view expression) { return fmt::format("${{{}}}"_cf, expression); }
-
-std::optional<Ipv4Cidr> parseCidr(std::string_view text) {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  int p = -1;
-  char tail = 0;
-  std::string s(text);
-  if (std::sscanf(s.c_str(), "%u.%u.%u.%u/%d%c", &a, &b, &c, &d, &p, &tail) != 5) return std::nullopt;
-  if (a > 255 || b > 255 || c > 255 || d > 255 || p < 0 || p > 32) return std::nullopt;
-  std::uint32_t addr = (a << 24) | (b << 16) | (c << 8) | d;
-  std::uint32_t mask = p == 0 ? 0 : ~std::uint32_t{0} << (32 - p);
-  if ((addr & ~mask) != 0) return std::nullopt;
-  return Ipv4Cidr{addr, p};
-}
-
-std::string formatCidr(const Ipv4Cidr& c) {
-  return fmt::format("{}.{}.{}.{}/{}"_cf, c.address >> 24, (c.address >> 16) & 255, (c.address >> 8) & 255,
-                     c.address & 255, c.prefix);
-}
-
-std::optional<std::string> cidrSubnet(std::string_view cidr, int newbits, int netnum) {
-  auto base = parseCidr(cidr);
-  if (!base || newbits < 0 || netnum < 0) return std::nullopt;
-  int prefix = base->prefix + newbits;
-  if (prefix > 32 || newbits > 30 || netnum >= (1 << newbits)) return std::nullopt;
-  std::uint32_t offset = prefix == 32 ? static_cast<std::uint32_t>(netnum)
-                                      : static_cast<std::uint32_t>(netnum) << (32 - prefix);
-  return formatCidr(Ipv4Cidr{base->address | offset, prefix});
-}
-
-std::string SubnetLayout::publicCidr(const std::string& vpcCidr, int zone) const {
-  return cidrSubnet(vpcCidr, newbits, zone).value_or("");
-}
-
-std::string SubnetLayout::privateCidr(const std::string& vpcCidr, int zone) const {
-  return cidrSubnet(vpcCidr, newbits, privateOffset + zone).value_or("");
-}
-
-std::optional<SubnetLayout> subnetLayout(std::string_view vpcCidr, int zones, std::string* error) {
-  auto c = parseCidr(vpcCidr);
-  if (!c) {
-    if (error) *error = fmt::format("`{}` is not a network address in CIDR form"_cf, vpcCidr);
-    return std::nullopt;
-  }
-  int newbits = std::min(4, 28 - c->prefix);
-  int half = newbits >= 1 ? 1 << (newbits - 1) : 0;
-  if (zones < 1 || zones > half) {
-    if (error) {
-      *error = fmt::format("the network {} is too small for {} public and {} private subnets of at least /28"_cf,
-                           vpcCidr, zones, zones);
-    }
-    return std::nullopt;
-  }
-  return SubnetLayout{newbits, half};
-}
-
 std::string partitionOf(std::string_view region) {
   if (region.substr(0, 3) == "cn-") return "aws-cn";
   if (region.substr(0, 7) == "us-gov-") return "aws-us-gov";
   return "aws";
 }
 
+std::string dnsSuffix(std::string_view partition) { return partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"; }
+
 std::string stateBucket(const model::App& app, std::string_view account) {
   return boundedName(awsName(app.name), fmt::format("-tfstate-{}"_cf, account), kBucketNameMax);
+}
+
+std::string registryHost(const model::App& app) {
+  return fmt::format("{}.dkr.ecr.{}.{}"_cf, app.registry, app.region, dnsSuffix(partitionOf(app.region)));
+}
+
+std::string pushRoleName(const model::App& app) { return boundedName(awsName(app.name), "-github-push", kRoleNameMax); }
+
+std::string pushRolePath(const model::App& app) { return fmt::format("/gops/{}/"_cf, app.name); }
+
+std::string pushRoleArn(const model::App& app) {
+  return fmt::format("arn:{}:iam::{}:role{}{}"_cf, partitionOf(app.region), app.registry, pushRolePath(app),
+                     pushRoleName(app));
 }
 
 EnvNames::EnvNames(const model::App& app, const model::Environment& env)
@@ -144,6 +91,8 @@ std::string EnvNames::taskRolePath() const { return fmt::format("/gops/{}/{}/tas
 std::string EnvNames::rolePath() const { return fmt::format("/gops/{}/{}/"_cf, app_.name, env_.name); }
 
 std::string EnvNames::deployRole() const { return boundedName(prefix_, "-github-deploy", kRoleNameMax); }
+
+std::string EnvNames::deployRoleArn() const { return roleArn(rolePath(), deployRole()); }
 
 std::string EnvNames::schedule(std::string_view job) const { return boundedName(workload(job), "", kScheduleNameMax); }
 
@@ -182,4 +131,14 @@ std::string EnvNames::roleArn(std::string_view path, std::string_view name) cons
   return fmt::format("arn:{}:iam::{}:role{}{}"_cf, partition_, env_.account, path, name);
 }
 
-}  // namespace gops::backend::terraform
+std::string EnvNames::ssmParameterArn(std::string_view name) const {
+  if (name.rfind("arn:", 0) == 0) return std::string(name);
+  return arn("ssm", fmt::format("parameter/{}"_cf, !name.empty() && name.front() == '/' ? name.substr(1) : name));
+}
+
+std::string EnvNames::secretArn(std::string_view id) const {
+  if (id.rfind("arn:", 0) == 0) return std::string(id);
+  return arn("secretsmanager", fmt::format("secret:{}"_cf, id));
+}
+
+}  // namespace gops::facts

@@ -1,0 +1,119 @@
+// The role GitHub Actions deploy the environment with (`gops apply`, rollback,
+// status): trusted from the environment's GitHub environment only, allowed what a
+// deploy of this environment does.
+#include <set>
+
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include "backends/terraform/env_writer.h"
+#include "backends/terraform/modules.h"
+#include "backends/terraform/policy.h"
+#include "backends/terraform/refs.h"
+
+namespace gops::backend::terraform {
+
+using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+
+void EnvWriter::deployRole() {
+  const std::string& p = n_.prefix();
+  std::string cluster = n_.arn("ecs", "cluster/" + n_.cluster());
+  Statement trust;
+  trust.principalKind = "Federated";
+  trust.principals = {fmt::format("arn:{}:iam::{}:oidc-provider/{}"_cf, n_.partition(), env_.account, kGithubOidcHost)};
+  trust.actions = {"sts:AssumeRoleWithWebIdentity"};
+  trust.conditions = {
+      {"StringEquals", fmt::format("{}:aud"_cf, kGithubOidcHost), {kGithubOidcAudience}},
+      {"StringEquals", fmt::format("{}:sub"_cf, kGithubOidcHost),
+       {fmt::format("repo:{}:environment:{}"_cf, app_.app.repository, env_.name)}},
+  };
+
+  std::vector<Statement> st;
+  st.push_back({"EcsCluster", false, {"ecs:DescribeClusters"}, {cluster}, {}, {}, {}});
+  st.push_back({"EcsServices", false, {"ecs:DescribeServices", "ecs:UpdateService"},
+                {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()))}, {}, {}, {}});
+  if (f_.anyTaskSets) {
+    // Deploys of services on task sets run each version as a task set (EXTERNAL controller).
+    st.push_back({"EcsTaskSets",
+                  false,
+                  {"ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:DescribeTaskSets", "ecs:UpdateServicePrimaryTaskSet",
+                   "ecs:UpdateTaskSet"},
+                  {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster())),
+                   n_.arn("ecs", fmt::format("task-set/{}/*"_cf, n_.cluster()))},
+                  {},
+                  {},
+                  {}});
+  }
+  st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()))},
+                {}, {}, {}});
+  st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
+  // RegisterTaskDefinition and DescribeTaskDefinition have no resource-level
+  // permissions; what a registered revision may do is bounded by PassRole below.
+  st.push_back(
+      {"EcsTaskDefinitions", false, {"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}, {"*"}, {}, {}, {}});
+  st.push_back({"EcsTagTaskDefinitions",
+                false,
+                {"ecs:TagResource"},
+                {n_.arn("ecs", fmt::format("task-definition/{}-*"_cf, p))},
+                {{"StringEquals", "ecs:CreateAction", {"RegisterTaskDefinition"}}},
+                {},
+                {}});
+  st.push_back({"PassTaskRoles", false, {"iam:PassRole"}, {n_.roleArn(n_.taskRolePath(), "*")},
+                {{"StringEquals", "iam:PassedToService", {"ecs-tasks.amazonaws.com"}}}, {}, {}});
+  std::set<std::string> alarmArns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, p))};
+  for (const auto& s : f_.services) {
+    for (const auto& a : s.rollbackAlarms) {
+      if (!a.created) alarmArns.insert(n_.arn("cloudwatch", "alarm:" + templateEscape(a.name)));
+    }
+  }
+  st.push_back(
+      {"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, {alarmArns.begin(), alarmArns.end()}, {}, {}, {}});
+  if (f_.anyPublic) {
+    st.push_back({"ShiftTraffic",
+                  false,
+                  {"elasticloadbalancing:ModifyRule"},
+                  {n_.arn("elasticloadbalancing", fmt::format("listener-rule/app/{}/*"_cf, n_.loadBalancer()))},
+                  {},
+                  {},
+                  {}});
+    // ELB's Describe* actions have no resource-level permissions.
+    st.push_back({"ReadLoadBalancer",
+                  false,
+                  {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+                   "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
+                  {"*"},
+                  {},
+                  {},
+                  {}});
+  }
+  std::string ledger = n_.ledgerPath();
+  st.push_back({"DeployLedger",
+                false,
+                {"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath",
+                 "ssm:PutParameter"},
+                {n_.arn("ssm", "parameter" + ledger), n_.arn("ssm", fmt::format("parameter{}/*"_cf, ledger))},
+                {},
+                {},
+                {}});
+  if (!f_.ecrRepositories.empty()) {
+    st.push_back({"ImageLookup", false, {"ecr:DescribeImages"},
+                  repositoryArns(n_.partition(), app_.app.region, app_.app.registry,
+                                 {f_.ecrRepositories.begin(), f_.ecrRepositories.end()}),
+                  {}, {}, {}});
+  }
+
+  m_.resource("aws_iam_role", "github_deploy", [&](Body& b) {
+    b.str("assume_role_policy", policyDocument({trust}));
+    b.str("description", fmt::format("GitHub Actions of {} deploy {} {} with this role (environment {} only)"_cf,
+                                     app_.app.repository, app_.app.name, env_.name, env_.name));
+    b.str("name", n_.deployRole());
+    b.str("path", n_.rolePath());
+  });
+  m_.resource("aws_iam_role_policy", "github_deploy", [&](Body& b) {
+    b.str("name", "gops-apply");
+    b.str("policy", policyDocument(st));
+    b.str("role", tfRef("aws_iam_role.github_deploy.name"));
+  });
+}
+
+}  // namespace gops::backend::terraform

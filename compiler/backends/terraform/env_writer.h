@@ -1,0 +1,77 @@
+#pragma once
+/// The writer of one environment's root module (internal to the backend). It reads
+/// the environment's deployment facts and fills a Module; its parts live in one
+/// file each:
+///
+///   env_module.cpp        the order of the parts, module settings, outputs
+///   env_network.cpp       VPC, subnets, routes, NAT, VPC endpoints, cluster, Cloud Map
+///   env_load_balancer.cpp ALB, certificate, listeners; per public service target groups and rules
+///   env_workloads.cpp     per service and job: logs, roles, security group, task
+///                         definition, ECS service, autoscaling, schedule
+///   env_alarms.cpp        the alarms of each service, the dashboards
+///   env_deploy_role.cpp   the role GitHub deploys the environment with
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/terraform/body.h"
+#include "deploy_facts/env_facts.h"
+
+namespace gops::backend::terraform {
+
+class EnvWriter {
+ public:
+  EnvWriter(Module& m, const facts::EnvFacts& f, std::vector<std::string>& errors)
+      : m_(m), f_(f), app_(f.app), env_(f.env), n_(f.names), errors_(errors) {}
+
+  /// Every block of the module; problems that stop the build go to `errors`.
+  void write();
+
+ private:
+  // env_module.cpp
+  void settings();
+  void outputs();
+
+  // env_network.cpp
+  /// False (with an error) when the VPC cannot be carved into the zones' subnets.
+  bool network();
+  void endpoints();
+  void cluster();
+  void egressAll(const std::string& label, const std::string& sgId);
+
+  // env_load_balancer.cpp
+  void loadBalancer();
+  void publicService(const facts::ServiceFacts& s);
+
+  // env_workloads.cpp
+  void workload(const facts::WorkloadFacts& w);
+  std::string containerDefinitions(const facts::TaskDefinition& t) const;
+  void service(const facts::ServiceFacts& s);
+  void internalService(const facts::ServiceFacts& s);
+  void autoscaling(const facts::ServiceFacts& s);
+  void job(const facts::JobFacts& j);
+
+  // env_alarms.cpp
+  void alarms(const facts::ServiceFacts& s);
+  void dashboards();
+
+  // env_deploy_role.cpp
+  void deployRole();
+
+  // Shared helpers.
+  /// The Terraform block of a target group: `<service>` or `<service>_<color>`.
+  static std::string tgLabel(const facts::ServiceFacts& s, const facts::TargetGroup& tg);
+  /// `aws_security_group.<name>.id`.
+  static std::string securityGroupId(std::string_view name);
+  static void tags(Body& b, const std::string& name) { b.object("tags").str("Name", name).end(); }
+
+  Module& m_;
+  const facts::EnvFacts& f_;
+  const model::AppModel& app_;
+  const model::Environment& env_;
+  const facts::EnvNames& n_;
+  std::vector<std::string>& errors_;
+};
+
+}  // namespace gops::backend::terraform

@@ -1,0 +1,127 @@
+// deploy-<env>.yml: promotion gates, gops apply and the environment's tests.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "backends/workflows/generator.h"
+#include "backends/workflows/steps.h"
+#include "deploy_facts/files.h"
+
+namespace gops::backend::workflows {
+
+using yaml::Node;
+
+Node Generator::deploy(const facts::EnvFacts& f) const {
+  const model::Environment& e = f.env;
+  const bool onPush = e.deploy.kind == model::Deploy::Kind::OnPush;
+  Node w = workflow(fmt::format("deploy-{}", e.name));
+  if (onPush) {
+    Node branches = Node::seq();
+    branches.add(e.deploy.branch);
+    w["on"]["push"]["branches"] = branches;
+  }
+  Node& input = w["on"]["workflow_dispatch"]["inputs"]["image_tag"];
+  input["description"] = onPush ? fmt::format("Image tag to deploy to {} again (default: the commit)", e.name)
+                                : fmt::format("Image tag (a commit SHA built for an earlier environment) to deploy to {}", e.name);
+  input["required"] = !onPush;
+  input["type"] = "string";
+  defaults(w);
+  w["concurrency"]["group"] = fmt::format("deploy-{}-{}", app_.app.name, e.name);
+  w["concurrency"]["cancel-in-progress"] = false;
+
+  Node j = job(fmt::format("deploy to {}", e.name));
+  j["environment"]["name"] = e.name;
+  std::map<std::string, std::string> urls;  // service -> https://first-host
+  for (const auto& s : f.services) {
+    if (s.isPublic() && !s.service->expose.hosts.empty()) urls[s.name] = "https://" + s.service->expose.hosts.front();
+  }
+  if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
+  j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});
+  double longest = e.rollout.totalSeconds();
+  for (const auto& s : e.services) longest = std::max(longest, s.rollout.totalSeconds());
+  int timeout = std::min(kJobLimitMinutes, static_cast<int>((longest + 59) / 60) + 30 + (onPush ? kImageWaitMinutes : 0));
+  j["timeout-minutes"] = timeout;
+  Node& env = j["env"];
+  env["GOPS_SPEC"] = spec_;
+  env["GOPS_APP"] = app_.app.name;
+  env["GOPS_ENV"] = e.name;
+  env["GOPS_REGION"] = e.region;
+  env["IMAGE_TAG"] = onPush ? "${{ inputs.image_tag || github.sha }}" : "${{ inputs.image_tag }}";
+  for (const auto& [service, url] : urls) env[fmt::format("GOPS_URL_{}", upper(service))] = url;
+
+  Node& steps = j["steps"] = Node::seq();
+  steps.add(checkout());
+  steps.add(installGops());
+  Node tag = step("Check the image tag");
+  tag["run"] =
+      "if ! [[ \"$IMAGE_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then\n"
+      "  echo \"::error::'$IMAGE_TAG' is not an image tag\"\n"
+      "  exit 1\n"
+      "fi\n";
+  steps.add(tag);
+  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name)));
+
+  const std::set<std::string>& repositories = f.ecrRepositories;
+  if (!repositories.empty()) {
+    Node wait = step(onPush ? "Wait for the images" : "Check that the images exist");
+    std::string list;
+    for (const auto& r : repositories) list += (list.empty() ? "" : " ") + r;
+    wait["env"]["REPOSITORIES"] = list;
+    wait["env"]["REGISTRY_ID"] = app_.app.registry;
+    wait["env"]["REGISTRY_REGION"] = app_.app.region;
+    wait["env"]["WAIT_SECONDS"] = onPush ? std::to_string(kImageWaitMinutes * 60) : "0";
+    wait["run"] =
+        "deadline=$((SECONDS + WAIT_SECONDS))\n"
+        "for repository in $REPOSITORIES; do\n"
+        "  until aws ecr describe-images --region \"$REGISTRY_REGION\" --registry-id \"$REGISTRY_ID\" \\\n"
+        "      --repository-name \"$repository\" --image-ids \"imageTag=$IMAGE_TAG\" > /dev/null; do\n"
+        "    if [ \"$SECONDS\" -ge \"$deadline\" ]; then\n"
+        "      echo \"::error::$repository:$IMAGE_TAG is not in the registry\"\n"
+        "      exit 1\n"
+        "    fi\n"
+        "    sleep 20\n"
+        "  done\n"
+        "done\n";
+    steps.add(wait);
+  }
+  for (const model::Promotion* p : app_.promotionsInto(e.name)) {
+    std::vector<std::string> gates;
+    for (const auto& g : p->gates) {
+      gates.push_back(g.kind == model::Gate::Kind::Soak ? fmt::format("soak {}", duration(g.soakSeconds)) : model::toString(g.kind));
+    }
+    Node gate = step(fmt::format("Promotion gates {} -> {}{}", p->from, e.name, gates.empty() ? "" : fmt::format(" ({})", fmt::join(gates, ", "))));
+    gate["run"] = fmt::format("gops promote \"$GOPS_SPEC\" --check {} {} --image-tag \"$IMAGE_TAG\"", p->from, e.name);
+    steps.add(gate);
+  }
+  Node apply = step(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)));
+  if (!e.tests.empty()) apply["id"] = "apply";
+  apply["run"] = "gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"";
+  steps.add(apply);
+  for (const auto& t : e.tests) {
+    Node test = step(fmt::format("Test {}", t));
+    test["env"]["GOPS_TEST"] = t;
+    test["run"] =
+        "if [ ! -x \"deploy-tests/$GOPS_TEST\" ]; then\n"
+        "  echo \"::error::the test '$GOPS_TEST' needs an executable deploy-tests/$GOPS_TEST\"\n"
+        "  exit 1\n"
+        "fi\n"
+        "\"./deploy-tests/$GOPS_TEST\"\n";
+    steps.add(test);
+  }
+  if (!e.tests.empty()) {
+    // The result goes to the ledger, where `gops promote --check` looks for it: passed
+    // when every test passed, failed when one failed (after a successful apply).
+    Node record = step("Record the tests' result");
+    record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
+    record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
+    record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
+    steps.add(record);
+  }
+  w["jobs"]["deploy"] = j;
+  return w;
+}
+
+}  // namespace gops::backend::workflows

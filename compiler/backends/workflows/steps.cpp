@@ -1,0 +1,149 @@
+// The pinned actions and the steps every workflow shares.
+#include "backends/workflows/steps.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "backends/workflows/workflows.h"
+
+#ifndef GOPS_VERSION
+#define GOPS_VERSION "0.0.0"
+#endif
+
+namespace gops::backend::workflows {
+
+using yaml::Node;
+
+namespace {
+
+// Every third-party action at a full commit: the one place to update them.
+const std::vector<ActionPin> kActionPins = {
+    {"actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"},
+    {"actions/github-script", "60a0d83039c74a4aee543508d2ffcb1c3799cdea", "v7.0.1"},
+    {"aquasecurity/trivy-action", "ed142fd0673e97e23eac54620cfb913e5ce36c25", "v0.36.0"},
+    {"aws-actions/configure-aws-credentials", "e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2"},
+    {"github/codeql-action/upload-sarif", "5d4e8d1aca955e8d8589aabd499c5cae939e33c7", "v4.31.9"},
+    {"hashicorp/setup-terraform", "b9cd54a3c349d3f38e8881555d616ced269862dd", "v3.1.2"},
+};
+
+}  // namespace
+
+const std::vector<ActionPin>& actionPins() { return kActionPins; }
+
+Node uses(std::string_view action) {
+  for (const auto& p : kActionPins) {
+    if (p.action == action) {
+      Node n(fmt::format("{}@{}", p.action, p.commit));
+      n.comment(std::string(p.version));
+      return n;
+    }
+  }
+  throw std::logic_error(fmt::format("no pin for action {}", action));
+}
+
+// ---------------------------------------------------------------------------
+// Small builders.
+
+Node permissions(std::initializer_list<std::pair<const char*, const char*>> scopes) {
+  Node p = Node::map();
+  for (const auto& [scope, level] : scopes) p[scope] = level;
+  return p;
+}
+
+Node step(std::string name) {
+  Node s;
+  s["name"] = std::move(name);
+  return s;
+}
+
+Node checkout() {
+  Node s = step("Check out");
+  s["uses"] = uses("actions/checkout");
+  s["with"]["persist-credentials"] = false;
+  return s;
+}
+
+Node awsCredentials(std::string role, const std::string& region, std::string session) {
+  Node s = step("AWS credentials (OIDC)");
+  s["uses"] = uses("aws-actions/configure-aws-credentials");
+  s["with"]["role-to-assume"] = std::move(role);
+  s["with"]["aws-region"] = region;
+  s["with"]["role-session-name"] = std::move(session);
+  return s;
+}
+
+Node setupTerraform() {
+  Node s = step("Set up Terraform");
+  s["uses"] = uses("hashicorp/setup-terraform");
+  s["with"]["terraform_version"] = std::string(kTerraformVersion);
+  s["with"]["terraform_wrapper"] = false;
+  return s;
+}
+
+Node uploadSarif(const std::string& file, const std::string& category) {
+  Node s = step(fmt::format("Upload {} to code scanning", file));
+  s["if"] = fmt::format("always() && hashFiles('{}') != ''", file);
+  s["uses"] = uses("github/codeql-action/upload-sarif");
+  s["with"]["sarif_file"] = file;
+  s["with"]["category"] = category;
+  return s;
+}
+
+/// The one way every workflow gets gops: a release archive (an install prefix:
+/// bin/gops, share/gops/stdlib) at the URL in the repository secret GOPS_URL,
+/// checked against GOPS_SHA256, and required to be the version that generated the
+/// workflows.
+Node installGops() {
+  Node s = step(fmt::format("Install gops {}", GOPS_VERSION));
+  s["env"]["GOPS_URL"] = "${{ secrets.GOPS_URL }}";
+  s["env"]["GOPS_SHA256"] = "${{ secrets.GOPS_SHA256 }}";
+  s["env"]["GOPS_VERSION"] = GOPS_VERSION;
+  s["run"] =
+      "if [ -z \"$GOPS_URL\" ] || [ -z \"$GOPS_SHA256\" ]; then\n"
+      "  echo \"::error::set the repository secrets GOPS_URL and GOPS_SHA256 to a gops $GOPS_VERSION release archive and its SHA-256\"\n"
+      "  exit 1\n"
+      "fi\n"
+      "curl -fsSL --retry 3 -o \"$RUNNER_TEMP/gops.tar.gz\" \"$GOPS_URL\"\n"
+      "echo \"$GOPS_SHA256  $RUNNER_TEMP/gops.tar.gz\" | sha256sum --check --strict -\n"
+      "mkdir -p \"$RUNNER_TEMP/gops\"\n"
+      "tar -xzf \"$RUNNER_TEMP/gops.tar.gz\" -C \"$RUNNER_TEMP/gops\"\n"
+      "test \"$(\"$RUNNER_TEMP/gops/bin/gops\" --version)\" = \"gops $GOPS_VERSION\"\n"
+      "echo \"$RUNNER_TEMP/gops/bin\" >> \"$GITHUB_PATH\"\n";
+  return s;
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// A string literal in a GitHub expression: '...' with ' doubled.
+std::string exprString(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+/// `github.ref_name == 'a' || ...` for a set of branches.
+std::string refIsOneOf(const std::set<std::string>& branches) {
+  std::vector<std::string> parts;
+  for (const auto& b : branches) parts.push_back(fmt::format("github.ref_name == {}", exprString(b)));
+  if (parts.size() == 1) return parts.front();
+  return fmt::format("({})", fmt::join(parts, " || "));
+}
+
+/// 86400 -> "24h", 600 -> "10m", 90 -> "90s".
+std::string duration(double seconds) {
+  auto s = static_cast<long long>(seconds);
+  if (s % 3600 == 0) return fmt::format("{}h", s / 3600);
+  if (s % 60 == 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}s", s);
+}
+
+}  // namespace gops::backend::workflows

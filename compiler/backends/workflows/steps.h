@@ -1,0 +1,48 @@
+#pragma once
+/// The pieces every workflow is built from (internal to the backend): the pinned
+/// actions and tool versions, and the steps and expressions the workflows share.
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "backends/workflows/yaml.h"
+
+namespace gops::backend::workflows {
+
+// Pins: every third-party action at a full commit (steps.cpp, kActionPins), and the
+// versions of the tools the workflows install. Update them there (and only there).
+inline constexpr std::string_view kRunner = "ubuntu-latest";
+inline constexpr std::string_view kTerraformVersion = "1.10.5";  // the Terraform modules need >= 1.10
+inline constexpr std::string_view kCheckovVersion = "3.3.30";
+/// How long an on_push deploy waits for its images to appear in ECR (build.yml or
+/// another pipeline pushes them).
+inline constexpr int kImageWaitMinutes = 30;
+/// GitHub-hosted jobs stop after 6 hours.
+inline constexpr int kJobLimitMinutes = 360;
+
+/// `uses:` of a pinned action: `action@commit # version`. Throws for an action without a pin.
+yaml::Node uses(std::string_view action);
+
+yaml::Node permissions(std::initializer_list<std::pair<const char*, const char*>> scopes);
+yaml::Node step(std::string name);
+yaml::Node checkout();
+yaml::Node awsCredentials(std::string role, const std::string& region, std::string session);
+yaml::Node setupTerraform();
+yaml::Node uploadSarif(const std::string& file, const std::string& category);
+/// The one way every workflow gets gops: a release archive (an install prefix:
+/// bin/gops, share/gops/stdlib) at the URL in the repository secret GOPS_URL,
+/// checked against GOPS_SHA256, and required to be the version that generated the
+/// workflows.
+yaml::Node installGops();
+
+std::string upper(std::string s);
+/// A string literal in a GitHub expression: '...' with ' doubled.
+std::string exprString(std::string_view s);
+/// `github.ref_name == 'a' || ...` for a set of branches.
+std::string refIsOneOf(const std::set<std::string>& branches);
+/// 86400 -> "24h", 600 -> "10m", 90 -> "90s".
+std::string duration(double seconds);
+
+}  // namespace gops::backend::workflows
