@@ -416,6 +416,7 @@ class Reader {
              {"name", "ecs_service", "task_family", "service_file", "depends_on", "desired_count", "autoscale", "strategy",
               "strategy_source", "controller", "traffic", "steps", "watch", "rollback", "timeout_seconds"});
     if (!o.valid()) return s;
+    std::size_t mark = 0;
     s.name = string(o, "name", kNameText);
     s.ecsService = string(o, "ecs_service", kAwsName);
     s.taskFamily = string(o, "task_family", kAwsName);
@@ -425,12 +426,13 @@ class Reader {
     if (const json* a = o.get("autoscale"); a && !a->is_null()) {
       Object ao(*this, *a, o.path("autoscale"), {"min", "max"});
       if (ao.valid()) {
+        const std::size_t before = problems_.size();
         Autoscale as{integer(ao, "min", 0), integer(ao, "max", 1)};
-        if (as.min > as.max) problem(ao.path("min"), fmt::format("is {}, over `max` {}", as.min, as.max));
+        if (problems_.size() == before && as.min > as.max) problem(ao.path("min"), fmt::format("is {}, over `max` {}", as.min, as.max));
         s.autoscale = as;
       }
     }
-    std::size_t mark = problems_.size();
+    mark = problems_.size();
     s.strategy = enumeration(o, "strategy", Strategy::Rolling);
     const bool strategyKnown = problems_.size() == mark;
     s.strategySource = enumeration(o, "strategy_source", StrategySource::Default);
@@ -615,7 +617,7 @@ Object::Object(Reader& r, const json& v, std::string path, std::initializer_list
   for (auto it = v.begin(); it != v.end(); ++it) {
     bool ok = false;
     for (std::string_view k : known) ok = ok || k == it.key();
-    if (!ok) r_.problem(member(path_, it.key()), "is not a member the plan has (docs/plan.md)");
+    if (!ok) r_.problem(member(path_, it.key()), "is not a member of a plan (docs/plan.md)");
   }
 }
 
