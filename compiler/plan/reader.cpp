@@ -355,6 +355,7 @@ class Reader {
   /// (and at most `maxMore`) other steps.
   std::vector<Step> steps(const Object& o, std::size_t minTotal, std::size_t maxTotal) {
     std::vector<Step> r;
+    validSteps_.clear();
     const json* v = o.get("steps");
     if (!v) return r;
     const std::string path = o.path("steps");
@@ -362,7 +363,8 @@ class Reader {
       const std::size_t before = problems_.size();
       Step s = step(sv, sp);
       const bool first = r.empty();
-      if (problems_.size() == before) {
+      validSteps_.push_back(problems_.size() == before);
+      if (validSteps_.back()) {
         if (first && kindOf(s) != StepKind::RegisterTaskDefinition) {
           problem(member(sp, "action"), fmt::format("`{}` comes first; the first step is `register_task_definition`", actionName(s)));
         } else if (!first && kindOf(s) == StepKind::RegisterTaskDefinition) {
@@ -486,7 +488,7 @@ class Reader {
   void stepKinds(const Service& s, const std::string& path) {
     for (std::size_t i = 1; i < s.steps.size(); ++i) {
       const StepKind k = kindOf(s.steps[i]);
-      if (k == StepKind::RegisterTaskDefinition) continue;
+      if (k == StepKind::RegisterTaskDefinition || !validSteps_[i]) continue;  // reported already
       if (isTaskSetStep(k) && s.controller == Controller::Ecs) {
         problem(member(element(path, i), "action"), fmt::format("`{}` works on task sets, but the service's controller is ECS", actionName(k)));
       } else if (!isTaskSetStep(k) && s.controller == Controller::External) {
@@ -605,6 +607,7 @@ class Reader {
   }
 
   std::vector<Problem> problems_;
+  std::vector<bool> validSteps_;  ///< of the last steps(): which read without a problem
 };
 
 Object::Object(Reader& r, const json& v, std::string path, std::initializer_list<std::string_view> known)
