@@ -85,10 +85,9 @@ class Session {
 
   /// Every wait and hold of a rollout goes through here (watch.cpp): until `done`
   /// (a wait, when given) holds or `seconds` pass (a timeout for a wait, the end of a
-  /// hold), looking every poll first at the stop flag (another service of the wave
-  /// failed), then at what the service's `watch` says to (checkWatch). `status` is the
-  /// live line's text. The one loop that sleeps: where a lock heartbeat or a signal's
-  /// stop would be checked too.
+  /// hold), looking every poll first at stopRequested(), then at checkWatch() (neither
+  /// for a restore). `status` is the live line's text. The one loop that sleeps during
+  /// a rollout: where a lock heartbeat or refreshed credentials would go too.
   void watch(ServiceRun& r, double seconds, const std::string& status, const std::function<bool()>& done,
              const std::string& what);
   /// A wait: `done` within `timeoutSeconds`, else a `timeout` failure.
@@ -126,6 +125,11 @@ class Session {
   void deployService(ServiceRun& r);
   double plannedSeconds(const plan::Step& step) const;
   // watch.cpp
+  /// Why the rollout must stop now whatever its watch says: another service of the wave
+  /// failed (a `wave` failure). The place a signal's stop would be seen too.
+  std::optional<StepFailed> stopRequested();
+  /// What the service's `watch` and `rollback.on` say to look at: alarms in ALARM,
+  /// unhealthy targets of the new task set, failed tasks of the new deployment.
   std::optional<StepFailed> checkWatch(ServiceRun& r);
   // rollback.cpp
   bool rollback(ServiceRun& r, const StepFailed& why);

@@ -9,12 +9,15 @@
 
 namespace gops::deploy::exec {
 
-std::optional<StepFailed> Session::checkWatch(ServiceRun& r) {
-  if (r.restoring) return std::nullopt;  // a restore does not stop for the alarms that called for it
+std::optional<StepFailed> Session::stopRequested() {
   if (waveFailed_) {
     const std::lock_guard lock(waveMutex_);
     return StepFailed{"wave", fmt::format("{} of the same wave failed; the wave is rolled back as a whole", waveFailure_)};
   }
+  return std::nullopt;
+}
+
+std::optional<StepFailed> Session::checkWatch(ServiceRun& r) {
   const plan::Watch& watch = r.svc->watch;
   const plan::Rollback& on = r.svc->rollback;
   if (!watch.alarms.empty() && on.triggers(plan::Trigger::Alarm)) {
@@ -57,7 +60,11 @@ void Session::watch(ServiceRun& r, double seconds, const std::string& status, co
   const auto start = Steady::now();
   if (!status.empty()) report_.status(r.name, status, start + std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
   for (;;) {
-    if (auto f = checkWatch(r)) throw *f;
+    // A restore does not stop for a failure elsewhere, nor for the alarms that called for it.
+    if (!r.restoring) {
+      if (auto f = stopRequested()) throw *f;
+      if (auto f = checkWatch(r)) throw *f;
+    }
     if (done && done()) return;
     const double elapsed = std::chrono::duration<double>(Steady::now() - start).count();
     if (elapsed >= seconds) {
