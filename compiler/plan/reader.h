@@ -38,7 +38,7 @@ struct Problem {
 
 struct ReadResult {
   std::optional<Plan> plan;       ///< set exactly when there is no problem
-  std::vector<Problem> problems;  ///< in document order
+  std::vector<Problem> problems;  ///< in the order of the plan's members (docs/plan.md)
   bool ok() const { return problems.empty(); }
 };
 
