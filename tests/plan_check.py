@@ -8,14 +8,25 @@
   - every ECS file the plan refers to exists next to it;
   - `order` lists every service once, each after the services it depends on.
 
-Usage: plan_check.py --schema docs/plan.schema.json OUT
+With --cases FILE (tests/data/plan_cases.json), it also applies each malformed-plan
+case of FILE to OUT/<env>/plan.json of the cases' base environment and checks that the
+schema rejects exactly the cases marked `"schema": true` (the others break rules the
+schema cannot state; the unit tests check that gops's plan reader rejects every case,
+with the problems listed). With --gops GOPS --root DIR, it also builds every `.gops`
+file of DIR's examples/ and tests/ that builds, each on its own, and checks all their
+plans the same way: the set of specs whose plans the unit tests read.
+
+Usage: plan_check.py --schema docs/plan.schema.json [--cases FILE] [--gops GOPS --root DIR] OUT
 Exit status 0 when every plan passes, 1 otherwise.
 """
 import argparse
+import copy
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 import jsonschema
 
@@ -95,19 +106,79 @@ def check_plan(path, env_dir, validator):
     return sorted(set(problems))
 
 
+def pointer_tokens(pointer):
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def mutate(doc, ops):
+    """Applies a case's ops: ["set", pointer, value] (a last token `-` appends), ["remove", pointer]."""
+    for op in ops:
+        tokens = pointer_tokens(op[1])
+        parent = doc
+        for t in tokens[:-1]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent[t]
+        last = tokens[-1]
+        if op[0] == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        elif isinstance(parent, list) and last == "-":
+            parent.append(op[2])
+        elif isinstance(parent, list):
+            parent[int(last)] = op[2]
+        else:
+            parent[last] = op[2]
+
+
+def check_cases(cases_path, out, validator):
+    """The schema's verdict on each malformed plan of the cases file."""
+    with open(cases_path) as f:
+        cases = json.load(f)
+    with open(os.path.join(out, cases["base"]["environment"], "plan.json")) as f:
+        base = json.load(f)
+    problems = []
+    for case in cases["cases"]:
+        doc = copy.deepcopy(base)
+        mutate(doc, case["ops"])
+        rejected = any(True for _ in validator.iter_errors(doc))
+        if rejected != case["schema"]:
+            problems.append(f"case `{case['what']}`: the schema {'rejects' if rejected else 'accepts'} it, "
+                            f"{cases_path} says it {'rejects' if case['schema'] else 'cannot'}")
+    return problems, len(cases["cases"])
+
+
+def repository_specs(root):
+    """The .gops files of examples/ and tests/, as the unit tests list them."""
+    specs = []
+    for top in ("examples", "tests"):
+        for d, _, files in os.walk(os.path.join(root, top)):
+            specs += [os.path.join(d, f) for f in files if f.endswith(".gops")]
+    return sorted(specs)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--schema", required=True)
+    ap.add_argument("--cases")
+    ap.add_argument("--gops")
+    ap.add_argument("--root")
     ap.add_argument("out")
     args = ap.parse_args()
     with open(args.schema) as f:
         schema = json.load(f)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
+    outs = [args.out]
+    tmp = None
+    if args.gops and args.root:
+        tmp = tempfile.TemporaryDirectory(prefix="gops-plan-check-")
+        for i, spec in enumerate(repository_specs(args.root)):
+            out = os.path.join(tmp.name, str(i))
+            if subprocess.run([args.gops, "build", spec, "-o", out], capture_output=True).returncode == 0:
+                outs.append(out)
     plans = []
-    for root, _, files in os.walk(args.out):
-        if "plan.json" in files:
-            plans.append(os.path.join(root, "plan.json"))
+    for out in outs:
+        for root, _, files in os.walk(out):
+            if "plan.json" in files:
+                plans.append(os.path.join(root, "plan.json"))
     if not plans:
         print(f"plan_check: no plan.json under {args.out}")
         return 1
@@ -117,7 +188,15 @@ def main():
         for p in problems:
             print(f"{path}: {p}")
         failed += bool(problems)
-    print(f"plan_check: {len(plans)} plans, {failed} with problems")
+    print(f"plan_check: {len(plans)} plans of {len(outs)} builds, {failed} with problems")
+    if args.cases:
+        problems, n = check_cases(args.cases, args.out, validator)
+        for p in problems:
+            print(f"plan_check: {p}")
+        print(f"plan_check: {n} malformed plans, the schema's verdict wrong on {len(problems)}")
+        failed += len(problems)
+    if tmp:
+        tmp.cleanup()
     return 1 if failed else 0
 
 

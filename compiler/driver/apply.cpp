@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "driver/backends.h"
 #include "driver/commands.h"
@@ -33,9 +34,9 @@ int loadBundle(const GlobalOptions& g, const std::string& path, const std::strin
   try {
     if (!planDir.empty()) {
       bundle = deploy::readBundle(planDir);
-      if (bundle.plan["environment"] != env) {
+      if (bundle.plan.environment != env) {
         std::cerr << fmt::format("gops {}: error: `{}` holds the plan of environment {}, not {}\n", command, planDir,
-                                 bundle.plan["environment"].get<std::string>(), env);
+                                 bundle.plan.environment, env);
         return 2;
       }
       return 0;
@@ -61,7 +62,7 @@ int loadBundle(const GlobalOptions& g, const std::string& path, const std::strin
     bundle = deploy::makeBundle(std::move(files));
     return 0;
   } catch (const deploy::DeployError& e) {
-    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    printDeployError(command, e.what());
     return 2;
   }
 }
@@ -169,20 +170,18 @@ int runApply(const GlobalOptions& g, const ApplyOptions& o) {
   ao.maxParallel = o.maxParallel;
   // The live line: text progress on a terminal, not in CI.
   ao.liveLine = o.format != "json" && ::isatty(STDOUT_FILENO) && envOr("CI", "") != "true";
+  nlohmann::json outputs;
   if (o.tfOutputs.empty()) {
-    if (int rc = runTerraformOutput(o, command, ao.tfOutputs)) return rc;
-  } else if (int rc = loadTfOutputs(o.tfOutputs, command, ao.tfOutputs)) {
+    if (int rc = runTerraformOutput(o, command, outputs)) return rc;
+  } else if (int rc = loadTfOutputs(o.tfOutputs, command, outputs)) {
     return rc;
   }
-  if (!o.service.empty()) {
-    bool known = false;
-    for (const auto& s : bundle.plan.value("services", nlohmann::json::array())) known = known || s.value("name", "") == o.service;
-    if (!known) {
-      std::cerr << fmt::format("gops {}: error: environment {} has no service `{}`\n", command, o.env, o.service);
-      return 2;
-    }
+  ao.tfOutputs = std::make_shared<const nlohmann::json>(std::move(outputs));
+  if (!o.service.empty() && !bundle.plan.service(o.service)) {
+    std::cerr << fmt::format("gops {}: error: environment {} has no service `{}`\n", command, o.env, o.service);
+    return 2;
   }
-  const std::string app = bundle.plan["app"].get<std::string>();
+  const std::string& app = bundle.plan.app;
   ao.journalPath = o.journal.empty() ? fmt::format(".gops/journal/{}-{}.jsonl", app, o.env) : o.journal;
   std::error_code ec;
   if (fs::path(ao.journalPath).has_parent_path()) fs::create_directories(fs::path(ao.journalPath).parent_path(), ec);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "driver/backends.h"
 #include "driver/commands.h"
@@ -61,7 +62,7 @@ int compileBundles(const GlobalOptions& g, const std::string& path, const std::v
   try {
     for (const auto& env : envs) bundles.push_back(deploy::makeBundle(std::move(files[env])));
   } catch (const deploy::DeployError& e) {
-    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    printDeployError(command, e.what());
     return 2;
   }
   return 0;
@@ -73,12 +74,12 @@ int loadOne(const GlobalOptions& g, const std::string& path, const std::string& 
     try {
       bundle = deploy::readBundle(planDir);
     } catch (const deploy::DeployError& e) {
-      std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+      printDeployError(command, e.what());
       return 2;
     }
-    if (bundle.plan["environment"] != env) {
+    if (bundle.plan.environment != env) {
       std::cerr << fmt::format("gops {}: error: `{}` holds the plan of environment {}, not {}\n", command, planDir,
-                               bundle.plan["environment"].get<std::string>(), env);
+                               bundle.plan.environment, env);
       return 2;
     }
     return 0;
@@ -150,9 +151,9 @@ int runPromoteCheck(const GlobalOptions& g, const PromoteOptions& o) {
   if (int rc = compileBundles(g, o.path, {o.from, o.to}, false, "promote", bundles)) return rc;
   const deploy::Bundle& from = bundles[0];
   const deploy::Bundle& to = bundles[1];
-  if (deploy::promotionGates(to, o.from).is_null()) {
+  if (!deploy::promotionGates(to, o.from)) {
     std::vector<std::string> sources;
-    for (const auto& gt : to.plan.value("gates", json::array())) sources.push_back("`promote " + gt.value("from", "") + " -> " + o.to + "`");
+    for (const auto& gt : to.plan.gates) sources.push_back("`promote " + gt.from + " -> " + o.to + "`");
     std::cerr << fmt::format("gops promote: error: the spec has no `promote {} -> {}`", o.from, o.to);
     if (sources.empty()) {
       std::cerr << fmt::format("; nothing is promoted into {}\n", o.to);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "driver/common.h"
 
@@ -32,9 +33,19 @@ int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& 
   return 0;
 }
 
+void printDeployError(const char* command, const std::string& what) {
+  std::size_t start = 0;
+  while (start <= what.size()) {
+    std::size_t end = what.find('\n', start);
+    if (end == std::string::npos) end = what.size();
+    std::cerr << fmt::format("gops {}: error: {}\n", command, what.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 aws::AwsClient makeClient(const deploy::Bundle& bundle) {
   aws::ResolveOptions ro;
-  ro.defaultRegion = bundle.plan["region"].get<std::string>();
+  ro.defaultRegion = bundle.plan.region;
   return aws::AwsClient(aws::resolveClientConfig(ro));
 }
 

@@ -4,7 +4,7 @@
 /// and the AWS client for an environment's plan.
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "gops/aws/aws.h"
 #include "gops/deploy/deploy.h"
@@ -17,6 +17,10 @@ std::string envOr(const char* name, const std::string& fallback);
 /// `terraform output -json` read from `file` (an empty object when `file` is empty).
 /// Returns an exit code: 0, or 2 after printing why the file cannot be used.
 int loadTfOutputs(const std::string& file, const char* command, nlohmann::json& outputs);
+
+/// Prints a DeployError: `gops <command>: error: <line>` for each of its lines (a plan
+/// that is not valid has one per problem).
+void printDeployError(const char* command, const std::string& what);
 
 /// An AWS client configured the way every AWS tool is (runtime/README.md), with the
 /// plan's region as the default.

@@ -1,25 +1,52 @@
 #include "backends/plan/plan.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
-#include <set>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "backends/terraform/naming.h"
-#include "support/json_writer.h"
+#include "plan/writer.h"
 
 namespace gops::backend::plan {
 
 using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
+namespace contract = gops::plan;
 
 namespace {
 
 using model::Rollout;
 using model::Service;
-using terraform::EnvNames;
+
+[[noreturn]] void broken(const std::string& what) {
+  std::fprintf(stderr, "gops: internal error in the plan backend: %s\n", what.c_str());
+  std::abort();
+}
+
+/// Every name the plan takes from the Terraform backend's naming, in one place, so
+/// that they agree with what Terraform creates.
+class Names {
+ public:
+  Names(const model::AppModel& app, const model::Environment& env) : n_(app.app, env) {}
+  std::string cluster() const { return n_.cluster(); }
+  std::string ledger() const { return n_.ledgerPath(); }
+  std::string workload(const std::string& name) const { return n_.workload(name); }
+  std::string targetGroup(const std::string& service, const char* color) const { return n_.targetGroup(service, color); }
+  std::string schedule(const std::string& job) const { return n_.schedule(job); }
+  std::vector<std::string> rollbackAlarms(const Service& s) const { return n_.rollbackAlarms(s); }
+  /// The listener rules of a public service: one per kHostsPerListenerRule hosts, at least one.
+  std::size_t listenerRules(const Service& s) const {
+    constexpr std::size_t per = terraform::kHostsPerListenerRule;
+    return std::max<std::size_t>((s.expose.hosts.size() + per - 1) / per, 1);
+  }
+
+ private:
+  terraform::EnvNames n_;
+};
 
 bool shiftsTraffic(const Service& s) {
   return s.rollout.shiftsTraffic() && s.expose.kind == model::Expose::Kind::Public;
@@ -33,196 +60,157 @@ double longestCondition(const Service& s) {
   return longest;
 }
 
-class PlanWriter {
- public:
-  PlanWriter(const model::AppModel& app, const model::Environment& env, std::string& out)
-      : app_(app), env_(env), n_(app.app, env), j_(out) {}
+contract::Strategy strategy(Rollout::Kind k) {
+  switch (k) {
+    case Rollout::Kind::Rolling: return contract::Strategy::Rolling;
+    case Rollout::Kind::BlueGreen: return contract::Strategy::BlueGreen;
+    case Rollout::Kind::Canary: return contract::Strategy::Canary;
+    case Rollout::Kind::Linear: return contract::Strategy::Linear;
+  }
+  broken("unknown rollout kind");
+}
 
-  void write(const std::string& notice) {
-    j_.beginObject();
-    j_.member("//", notice);
-    j_.member("plan_version", kPlanVersion);
-    j_.member("app", app_.app.name);
-    j_.member("environment", env_.name);
-    j_.member("account", env_.account);
-    j_.member("region", env_.region);
-    j_.member("cluster", n_.cluster());
-    j_.member("ledger", n_.ledgerPath());
-    j_.member("lock", n_.ledgerPath() + "/lock");
-    gates();
-    j_.key("tests").beginArray();
-    for (const auto& t : env_.tests) j_.value(t);
-    j_.endArray();
-    j_.key("order").beginArray();
-    for (const auto& wave : waves(env_)) {
-      j_.beginArray();
-      for (const auto& name : wave) j_.value(name);
-      j_.endArray();
+contract::StrategySource strategySource(const std::string& source) {
+  if (source.empty()) return contract::StrategySource::Default;  // a model built by hand, not by the checker
+  for (auto s : {contract::StrategySource::Service, contract::StrategySource::Environment, contract::StrategySource::Default,
+                 contract::StrategySource::Fallback}) {
+    if (contract::toString(s) == source) return s;
+  }
+  broken(fmt::format("the model's rollout source `{}` is none the plan knows", source));
+}
+
+contract::GateKind gateKind(model::Gate::Kind k) {
+  switch (k) {
+    case model::Gate::Kind::TestsPassed: return contract::GateKind::TestsPassed;
+    case model::Gate::Kind::SecurityScan: return contract::GateKind::SecurityScan;
+    case model::Gate::Kind::Approval: return contract::GateKind::Approval;
+    case model::Gate::Kind::Soak: return contract::GateKind::Soak;
+  }
+  broken("unknown gate kind");
+}
+
+contract::RegisterTaskDefinition registerStep(const Names& n, const model::Workload& w) {
+  return {n.workload(w.name), fmt::format("ecs/{}.taskdef.json"_cf, w.name)};
+}
+
+contract::Traffic traffic(const Service& s, const Names& n) {
+  contract::Traffic t;
+  for (std::size_t k = 0; k < n.listenerRules(s); ++k) {
+    t.listenerRules.push_back(k == 0 ? fmt::format("{{{{tf:{}_listener_rule_arn}}}}"_cf, s.name)
+                                     : fmt::format("{{{{tf:{}_listener_rule_{}_arn}}}}"_cf, s.name, k + 1));
+  }
+  auto group = [&](const char* color) {
+    return contract::TargetGroup{n.targetGroup(s.name, color), fmt::format("{{{{tf:{}_target_group_{}_arn}}}}"_cf, s.name, color),
+                                 fmt::format("ecs/{}.{}.taskset.json"_cf, s.name, color)};
+  };
+  t.blue = group("blue");
+  t.green = group("green");
+  return t;
+}
+
+contract::Service service(const Service& s, const Names& n) {
+  const Rollout& r = s.rollout;
+  const bool taskSets = shiftsTraffic(s);
+  contract::Service p;
+  p.name = s.name;
+  p.ecsService = n.workload(s.name);
+  p.taskFamily = p.ecsService;
+  p.serviceFile = fmt::format("ecs/{}.service.json"_cf, s.name);
+  p.dependsOn = s.dependsOn;
+  p.desiredCount = s.replicas;
+  if (s.autoscale) p.autoscale = contract::Autoscale{s.autoscale->min, s.autoscale->max};
+  p.strategy = strategy(r.kind);
+  p.strategySource = strategySource(s.rolloutSource);
+  p.controller = taskSets ? contract::Controller::External : contract::Controller::Ecs;
+  if (taskSets) p.traffic = traffic(s, n);
+
+  // The service's time limit adds up as the steps are laid out.
+  double total = 0;
+  p.steps.push_back(registerStep(n, s));
+  auto shift = [&](double weight, double hold) {
+    p.steps.push_back(contract::Shift{weight, hold});
+    total += contract::kShiftSettle + hold;
+  };
+  if (!taskSets) {
+    const bool rolling = r.kind == Rollout::Kind::Rolling;
+    p.steps.push_back(contract::UpdateService{rolling ? r.minHealthyPercent : 100.0, rolling ? r.maxPercent : 200.0});
+    p.steps.push_back(contract::WaitStable{contract::kStabilizeTimeout});
+    total += contract::kStabilizeTimeout;
+    if (double hold = longestCondition(s); hold > 0) {
+      p.steps.push_back(contract::Hold{hold});
+      total += hold;
     }
-    j_.endArray();
-    j_.key("services").beginArray();
-    for (const auto& s : env_.services) service(s);
-    j_.endArray();
-    j_.key("jobs").beginArray();
-    for (const auto& job : env_.jobs) this->job(job);
-    j_.endArray();
-    j_.endObject();
-  }
-
- private:
-  void gates() {
-    j_.key("gates").beginArray();
-    for (const model::Promotion* p : app_.promotionsInto(env_.name)) {
-      j_.beginObject().member("from", p->from);
-      j_.key("require").beginArray();
-      for (const auto& g : p->gates) {
-        j_.beginObject().member("kind", model::toString(g.kind));
-        if (g.kind == model::Gate::Kind::Soak) j_.member("seconds", g.soakSeconds);
-        j_.endObject();
-      }
-      j_.endArray().endObject();
-    }
-    j_.endArray();
-  }
-
-  void registerStep(const model::Workload& w) {
-    j_.beginObject().member("action", "register_task_definition");
-    j_.member("family", n_.workload(w.name));
-    j_.member("file", fmt::format("ecs/{}.taskdef.json"_cf, w.name));
-    j_.endObject();
-  }
-
-  void shift(double weight, double hold) {
-    j_.beginObject().member("action", "shift").member("weight", weight).member("hold_seconds", hold).endObject();
-    total_ += kShiftSettle + hold;
-  }
-
-  void service(const Service& s) {
-    const Rollout& r = s.rollout;
-    const bool taskSets = shiftsTraffic(s);
-    total_ = 0;
-    j_.beginObject();
-    j_.member("name", s.name);
-    j_.member("ecs_service", n_.workload(s.name));
-    j_.member("task_family", n_.workload(s.name));
-    j_.member("service_file", fmt::format("ecs/{}.service.json"_cf, s.name));
-    j_.key("depends_on").beginArray();
-    for (const auto& d : s.dependsOn) j_.value(d);
-    j_.endArray();
-    j_.member("desired_count", s.replicas);
-    if (s.autoscale) {
-      j_.key("autoscale").beginObject().member("min", s.autoscale->min).member("max", s.autoscale->max).endObject();
+  } else {
+    p.steps.push_back(contract::CreateTaskSet{contract::TargetGroupChoice::Idle, 100, contract::kStabilizeTimeout});
+    total += contract::kStabilizeTimeout;
+    if (r.kind == Rollout::Kind::BlueGreen) {
+      if (r.testTrafficPercent > 0) shift(r.testTrafficPercent, std::max(contract::kMinTestTrafficHold, longestCondition(s)));
+      shift(100, r.bakeSeconds);
     } else {
-      j_.key("autoscale").null();
+      for (const auto& step : r.steps) shift(step.weight, step.holdSeconds);
+      shift(100, 0);
     }
-    j_.member("strategy", model::toString(r.kind));
-    j_.member("strategy_source", s.rolloutSource);
-    j_.member("controller", taskSets ? "EXTERNAL" : "ECS");
-
-    if (taskSets) {
-      j_.key("traffic").beginObject();
-      j_.key("listener_rules").beginArray();
-      std::size_t rules = (s.expose.hosts.size() + terraform::kHostsPerListenerRule - 1) / terraform::kHostsPerListenerRule;
-      for (std::size_t k = 0; k < std::max<std::size_t>(rules, 1); ++k) {
-        j_.value(k == 0 ? fmt::format("{{{{tf:{}_listener_rule_arn}}}}"_cf, s.name)
-                        : fmt::format("{{{{tf:{}_listener_rule_{}_arn}}}}"_cf, s.name, k + 1));
-      }
-      j_.endArray();
-      j_.key("target_groups").beginObject();
-      for (const char* color : {"blue", "green"}) {
-        j_.key(color).beginObject();
-        j_.member("name", n_.targetGroup(s.name, color));
-        j_.member("arn", fmt::format("{{{{tf:{}_target_group_{}_arn}}}}"_cf, s.name, color));
-        j_.member("task_set_file", fmt::format("ecs/{}.{}.taskset.json"_cf, s.name, color));
-        j_.endObject();
-      }
-      j_.endObject();
-      j_.endObject();
-    } else {
-      j_.key("traffic").null();
-    }
-
-    j_.key("steps").beginArray();
-    registerStep(s);
-    if (!taskSets) {
-      j_.beginObject().member("action", "update_service");
-      j_.member("min_healthy_percent", r.kind == Rollout::Kind::Rolling ? r.minHealthyPercent : 100.0);
-      j_.member("max_percent", r.kind == Rollout::Kind::Rolling ? r.maxPercent : 200.0);
-      j_.endObject();
-      j_.beginObject().member("action", "wait_stable").member("timeout_seconds", kStabilizeTimeout).endObject();
-      total_ += kStabilizeTimeout;
-      if (double hold = longestCondition(s); hold > 0) {
-        j_.beginObject().member("action", "hold").member("hold_seconds", hold).endObject();
-        total_ += hold;
-      }
-    } else {
-      j_.beginObject().member("action", "create_task_set").member("target_group", "idle").member("scale_percent", 100);
-      j_.member("timeout_seconds", kStabilizeTimeout).endObject();
-      total_ += kStabilizeTimeout;
-      if (r.kind == Rollout::Kind::BlueGreen) {
-        if (r.testTrafficPercent > 0) shift(r.testTrafficPercent, std::max(kMinTestTrafficHold, longestCondition(s)));
-        shift(100, r.bakeSeconds);
-      } else {
-        for (const auto& step : r.steps) shift(step.weight, step.holdSeconds);
-        shift(100, 0);
-      }
-      j_.beginObject().member("action", "promote_task_set").endObject();
-      j_.beginObject().member("action", "retire_task_set").member("which", "previous").endObject();
-    }
-    j_.endArray();
-
-    j_.key("watch").beginObject();
-    j_.key("alarms").beginArray();
-    for (const auto& a : n_.rollbackAlarms(s)) j_.value(a);
-    j_.endArray();
-    j_.member("target_health", taskSets);
-    j_.member("failed_tasks", true);
-    j_.endObject();
-
-    j_.key("rollback").beginObject();
-    j_.key("on").beginArray();
-    if (!n_.rollbackAlarms(s).empty()) j_.value("alarm");
-    if (taskSets) j_.value("unhealthy_targets");
-    j_.value("failed_tasks");
-    if (!taskSets) j_.value("circuit_breaker");
-    j_.value("timeout");
-    j_.endArray();
-    j_.key("restores").beginArray();
-    if (taskSets) {
-      j_.value("listener_weights");  // 100% to the stable target group
-      j_.value("delete_new_task_set");
-      j_.value("primary_task_set");  // stays the previous version's
-    } else {
-      j_.value("previous_task_definition");
-      j_.value("desired_count");
-    }
-    j_.endArray();
-    j_.endObject();
-
-    j_.member("timeout_seconds", total_);
-    j_.endObject();
+    p.steps.push_back(contract::PromoteTaskSet{});
+    p.steps.push_back(contract::RetireTaskSet{contract::TaskSetChoice::Previous});
   }
 
-  void job(const model::Job& job) {
-    j_.beginObject();
-    j_.member("name", job.name);
-    j_.member("task_family", n_.workload(job.name));
-    j_.member("schedule", n_.schedule(job.name));
-    j_.key("steps").beginArray();
-    // The schedule runs the family's latest ACTIVE revision: registering is the deploy.
-    registerStep(job);
-    j_.endArray();
-    j_.endObject();
-  }
+  p.watch.alarms = n.rollbackAlarms(s);
+  p.watch.targetHealth = taskSets;
+  p.watch.failedTasks = true;
 
-  const model::AppModel& app_;
-  const model::Environment& env_;
-  EnvNames n_;
-  JsonWriter j_;
-  double total_ = 0;
-};
+  using contract::Restore;
+  using contract::Trigger;
+  if (!p.watch.alarms.empty()) p.rollback.on.push_back(Trigger::Alarm);
+  if (taskSets) p.rollback.on.push_back(Trigger::UnhealthyTargets);
+  p.rollback.on.push_back(Trigger::FailedTasks);
+  if (!taskSets) p.rollback.on.push_back(Trigger::CircuitBreaker);
+  p.rollback.on.push_back(Trigger::Timeout);
+  if (taskSets) {
+    // 100% to the stable target group; the primary task set stays the previous version's.
+    p.rollback.restores = {Restore::ListenerWeights, Restore::DeleteNewTaskSet, Restore::PrimaryTaskSet};
+  } else {
+    p.rollback.restores = {Restore::PreviousTaskDefinition, Restore::DesiredCount};
+  }
+  p.timeoutSeconds = total;
+  return p;
+}
+
+contract::Job job(const model::Job& job, const Names& n) {
+  contract::Job p;
+  p.name = job.name;
+  p.taskFamily = n.workload(job.name);
+  p.schedule = n.schedule(job.name);
+  // The schedule runs the family's latest ACTIVE revision: registering is the deploy.
+  p.steps.push_back(registerStep(n, job));
+  return p;
+}
 
 }  // namespace
+
+contract::Plan build(const model::AppModel& app, const model::Environment& env, const std::string& notice) {
+  const Names n(app, env);
+  contract::Plan p;
+  p.notice = notice;
+  p.app = app.app.name;
+  p.environment = env.name;
+  p.account = env.account;
+  p.region = env.region;
+  p.cluster = n.cluster();
+  p.ledger = n.ledger();
+  p.lock = p.ledger + "/lock";
+  for (const model::Promotion* pr : app.promotionsInto(env.name)) {
+    contract::Gate g{pr->from, {}};
+    for (const auto& gate : pr->gates) {
+      g.require.push_back({gateKind(gate.kind), gate.kind == model::Gate::Kind::Soak ? gate.soakSeconds : 0.0});
+    }
+    p.gates.push_back(std::move(g));
+  }
+  p.tests = env.tests;
+  p.order = waves(env);
+  for (const auto& s : env.services) p.services.push_back(service(s, n));
+  for (const auto& j : env.jobs) p.jobs.push_back(job(j, n));
+  return p;
+}
 
 std::vector<std::vector<std::string>> waves(const model::Environment& env) {
   std::map<std::string, int> level;
@@ -254,11 +242,8 @@ Output generate(const model::AppModel& app, const Options& o) {
   std::string spec = o.specLabel.empty() ? app.app.sourceFile : o.specLabel;
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
-    std::string text;
-    PlanWriter(app, env, text)
-        .write(generatedNotice(spec, fmt::format("deployment plan of environment {}"_cf, env.name)));
-    text += '\n';
-    out.files.push_back({fmt::format("{}/plan.json"_cf, env.name), std::move(text)});
+    const std::string notice = generatedNotice(spec, fmt::format("deployment plan of environment {}"_cf, env.name));
+    out.files.push_back({fmt::format("{}/plan.json"_cf, env.name), contract::write(build(app, env, notice))});
   }
   std::sort(out.files.begin(), out.files.end(), [](const File& a, const File& b) { return a.path < b.path; });
   return out;

@@ -1,11 +1,13 @@
-// Reading a plan and its ECS JSON; filling the after-apply placeholders (docs/ecs.md).
+// Reading a plan (through the contract library) and its ECS JSON; filling the after-apply placeholders (docs/ecs.md).
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "gops/deploy/deploy.h"
+#include "plan/reader.h"
 
 namespace gops::deploy {
 
@@ -13,20 +15,16 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 Bundle makeBundle(std::map<std::string, std::string> files) {
-  Bundle b;
   auto it = files.find("plan.json");
   if (it == files.end()) throw DeployError("the plan (plan.json) is missing");
-  try {
-    b.plan = json::parse(it->second);
-  } catch (const json::exception& e) {
-    throw DeployError(fmt::format("plan.json is not valid JSON: {}", e.what()));
+  plan::ReadResult read = plan::read(it->second);
+  if (!read.ok()) {
+    std::string message;
+    for (const auto& p : read.problems) message += (message.empty() ? "" : "\n") + fmt::format("plan.json: {}", p.text());
+    throw DeployError(message);
   }
-  if (!b.plan.is_object() || b.plan.value("plan_version", 0) != 1) {
-    throw DeployError("plan.json: plan_version is not 1; this gops executes plans of version 1 only");
-  }
-  for (const char* key : {"app", "environment", "account", "region", "cluster", "ledger", "lock"}) {
-    if (!b.plan.contains(key) || !b.plan[key].is_string()) throw DeployError(fmt::format("plan.json: `{}` is missing", key));
-  }
+  Bundle b;
+  b.plan = std::move(*read.plan);
   b.files = std::move(files);
   return b;
 }
@@ -118,6 +116,10 @@ std::string fillString(const std::string& s, const json& outputs, const std::str
 }
 
 }  // namespace
+
+std::string fillPlaceholders(const std::string& text, const json& tfOutputs, const std::string& imageTag) {
+  return fillString(text, tfOutputs, imageTag);
+}
 
 json fillPlaceholders(const json& doc, const json& tfOutputs, const std::string& imageTag) {
   if (doc.is_string()) return fillString(doc.get<std::string>(), tfOutputs, imageTag);

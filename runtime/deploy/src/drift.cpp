@@ -6,7 +6,9 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "gops/aws/client.h"
 #include "gops/aws/error.h"
 #include "gops/aws/xml.h"
 #include "gops/deploy/drift.h"
@@ -35,9 +37,8 @@ bool same(const json& a, const json& b) {
 class Drift {
  public:
   Drift(aws::AwsClient& aws, const Bundle& bundle, const json& tf) : aws_(aws), bundle_(bundle), tf_(tf) {
-    const json& plan = bundle.plan;
-    cluster_ = plan["cluster"].get<std::string>();
-    ledger_ = plan["ledger"].get<std::string>();
+    cluster_ = bundle.plan.cluster;
+    ledger_ = bundle.plan.ledger;
     auto it = bundle.files.find("terraform/main.tf.json");
     if (it != bundle.files.end()) {
       try {
@@ -54,7 +55,7 @@ class Drift {
   }
 
   json run() {
-    const json& plan = bundle_.plan;
+    const plan::Plan& plan = bundle_.plan;
     lock_ = live::ledgerGet(aws_, ledger_, "lock");
     if (lock_) {
       note("", fmt::format("a {} by {} holds the lock since {} (deploy {}): listener weights are not compared",
@@ -62,8 +63,8 @@ class Drift {
                            lock_->value("deploy_id", "?")));
     }
     if (!terraform_) note("", "the alarms' settings are not compared: the environment's Terraform JSON (terraform/main.tf.json) is not at hand");
-    for (const auto& s : plan.value("services", json::array())) service(s);
-    return {{"app", plan["app"]}, {"environment", plan["environment"]}, {"cluster", cluster_}, {"drifted", !items_.empty()},
+    for (const auto& s : plan.services) service(s);
+    return {{"app", plan.app}, {"environment", plan.environment}, {"cluster", cluster_}, {"drifted", !items_.empty()},
             {"items", items_}, {"notes", notes_}};
   }
 
@@ -85,9 +86,9 @@ class Drift {
     }
   }
 
-  void service(const json& s) {
-    const std::string name = s["name"].get<std::string>();
-    const std::string ecsName = s["ecs_service"].get<std::string>();
+  void service(const plan::Service& s) {
+    const std::string& name = s.name;
+    const std::string& ecsName = s.ecsService;
     json svc = live::describeService(aws_, cluster_, ecsName);
     if (svc.is_null()) {
       drift(name, "service", ecsName + " in cluster " + cluster_, "does not exist");
@@ -98,24 +99,24 @@ class Drift {
 
     // Desired count, or the autoscaler's bounds.
     const int live = svc.value("desiredCount", 0);
-    if (s.contains("autoscale") && s["autoscale"].is_object()) {
-      int lo = s["autoscale"].value("min", 0), hi = s["autoscale"].value("max", 0);
+    if (s.autoscale) {
+      int lo = s.autoscale->min, hi = s.autoscale->max;
       if (live < lo || live > hi) drift(name, "desired count", fmt::format("between {} and {} (autoscaled)", lo, hi), live);
-    } else if (live != s.value("desired_count", 0)) {
-      drift(name, "desired count", s.value("desired_count", 0), live);
+    } else if (live != s.desiredCount) {
+      drift(name, "desired count", s.desiredCount, live);
     }
 
     taskDefinition(s, svc, rec);
     deploymentConfiguration(s, svc);
     alarms(s);
-    if (s["traffic"].is_object()) weights(s, svc, inProgress);
+    if (s.traffic) weights(s, svc, inProgress);
   }
 
-  void taskDefinition(const json& s, const json& svc, const std::optional<json>& rec) {
-    const std::string name = s["name"].get<std::string>();
+  void taskDefinition(const plan::Service& s, const json& svc, const std::optional<json>& rec) {
+    const std::string& name = s.name;
     std::string file;
-    for (const auto& st : s.value("steps", json::array())) {
-      if (st.value("action", "") == "register_task_definition") file = st.value("file", "");
+    for (const auto& st : s.steps) {
+      if (const auto* reg = std::get_if<plan::RegisterTaskDefinition>(&st)) file = reg->file;
     }
     auto it = bundle_.files.find(file);
     if (file.empty() || it == bundle_.files.end()) {
@@ -213,9 +214,9 @@ class Drift {
     }
   }
 
-  void deploymentConfiguration(const json& s, const json& svc) {
-    const std::string name = s["name"].get<std::string>();
-    auto it = bundle_.files.find(s.value("service_file", ""));
+  void deploymentConfiguration(const plan::Service& s, const json& svc) {
+    const std::string& name = s.name;
+    auto it = bundle_.files.find(s.serviceFile);
     if (it == bundle_.files.end()) return;
     json file;
     try {
@@ -256,15 +257,14 @@ class Drift {
     }
   }
 
-  void alarms(const json& s) {
-    const std::string name = s["name"].get<std::string>();
-    json names = s["watch"].value("alarms", json::array());
+  void alarms(const plan::Service& s) {
+    const std::string& name = s.name;
+    const std::vector<std::string>& names = s.watch.alarms;
     if (names.empty()) return;
     json r = aws_.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", names}});
     std::map<std::string, json> found;
     for (const auto& m : r.value("MetricAlarms", json::array())) found[m.value("AlarmName", "")] = m;
-    for (const auto& n : names) {
-      const std::string alarm = n.get<std::string>();
+    for (const auto& alarm : names) {
       auto it = found.find(alarm);
       if (it == found.end()) {
         drift(name, fmt::format("alarm {}", alarm), "exists", "does not exist");
@@ -287,8 +287,8 @@ class Drift {
     }
   }
 
-  void weights(const json& s, const json& svc, bool inProgress) {
-    const std::string name = s["name"].get<std::string>();
+  void weights(const plan::Service& s, const json& svc, bool inProgress) {
+    const std::string& name = s.name;
     if (inProgress) {
       if (!lock_) note(name, "a deploy is in progress: the listener weights are not compared");
       return;
@@ -301,13 +301,13 @@ class Drift {
       if (!lb.empty()) primaryTg = lb[0].value("targetGroupArn", "");
     }
     std::map<std::string, std::string> colour;  // arn -> blue | green
-    for (const char* c : {"blue", "green"}) {
-      auto arn = fill(name, fmt::format("the {} target group", c), s["traffic"]["target_groups"][c]["arn"], "");
+    for (plan::Color c : {plan::Color::Blue, plan::Color::Green}) {
+      auto arn = fill(name, fmt::format("the {} target group", plan::toString(c)), json(s.traffic->group(c).arn), "");
       if (!arn) return;
-      colour[arn->get<std::string>()] = c;
+      colour[arn->get<std::string>()] = plan::toString(c);
     }
-    for (const auto& rule : s["traffic"].value("listener_rules", json::array())) {
-      auto arn = fill(name, "the listener weights", rule, "");
+    for (const auto& rule : s.traffic->listenerRules) {
+      auto arn = fill(name, "the listener weights", json(rule), "");
       if (!arn) return;
       aws::QueryParams q{{"RuleArns.member.1", arn->get<std::string>()}};
       std::map<std::string, int> got;

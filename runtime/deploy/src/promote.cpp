@@ -3,7 +3,9 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "gops/aws/client.h"
 #include "gops/aws/encoding.h"
 #include "gops/aws/error.h"
 #include "gops/deploy/promote.h"
@@ -49,27 +51,22 @@ std::string describeDeploy(const json& d) {
 json recordTests(aws::AwsClient& aws, const Bundle& env, const RecordTestsOptions& o) {
   json record = {{"image_tag", o.imageTag}, {"result", o.result}, {"recorded", aws::formatIso8601(Clock::now())},
                  {"commit", o.commit}, {"actor", o.actor}};
-  const std::string name = env.plan["ledger"].get<std::string>() + "/tests/" + o.imageTag;
+  const std::string name = env.plan.ledger + "/tests/" + o.imageTag;
   aws.callJson("ssm", "PutParameter", {{"Name", name}, {"Value", record.dump()}, {"Type", "String"}, {"Overwrite", true}});
   record["parameter"] = name;
   return record;
 }
 
-json promotionGates(const Bundle& to, const std::string& from) {
-  for (const auto& g : to.plan.value("gates", json::array())) {
-    if (g.value("from", "") == from) return g;
-  }
-  return nullptr;
-}
+const plan::Gate* promotionGates(const Bundle& to, const std::string& from) { return to.plan.gateFrom(from); }
 
 json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle& toBundle, const std::string& tag, Clock::time_point now) {
-  const json& plan = fromBundle.plan;
-  const std::string from = plan["environment"].get<std::string>();
-  const std::string to = toBundle.plan["environment"].get<std::string>();
-  const std::string ledger = plan["ledger"].get<std::string>();
-  const std::string cluster = plan["cluster"].get<std::string>();
-  json rule = promotionGates(toBundle, from);
-  if (rule.is_null()) throw DeployError(fmt::format("there is no `promote {} -> {}` in the spec", from, to));
+  const plan::Plan& plan = fromBundle.plan;
+  const std::string& from = plan.environment;
+  const std::string& to = toBundle.plan.environment;
+  const std::string& ledger = plan.ledger;
+  const std::string& cluster = plan.cluster;
+  const plan::Gate* rule = promotionGates(toBundle, from);
+  if (!rule) throw DeployError(fmt::format("there is no `promote {} -> {}` in the spec", from, to));
   Gates gates;
 
   // 1. Deployed: the last successful deploy of TAG in FROM's ledger, and nothing after it
@@ -123,8 +120,8 @@ json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle&
         rollbacks.push_back(fmt::format("a later deploy of {} was {} at {}", tag, later.value("status", "?"), later.value("ended", "?")));
       }
     }
-    for (const auto& s : plan.value("services", json::array())) {
-      const std::string name = s["name"].get<std::string>();
+    for (const auto& s : plan.services) {
+      const std::string& name = s.name;
       auto rec = live::ledgerGet(aws, ledger, "services/" + name);
       if (!rec) {
         problems.push_back(fmt::format("service {} has no deploy in the ledger", name));
@@ -134,9 +131,9 @@ json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle&
         problems.push_back(fmt::format("service {}: its last deploy is {} ({})", name, rec->value("image_tag", "?"), rec->value("status", "?")));
         continue;
       }
-      json svc = live::describeService(aws, cluster, s["ecs_service"].get<std::string>());
+      json svc = live::describeService(aws, cluster, s.ecsService);
       if (svc.is_null()) {
-        problems.push_back(fmt::format("service {} ({}) does not exist in cluster {}", name, s["ecs_service"].get<std::string>(), cluster));
+        problems.push_back(fmt::format("service {} ({}) does not exist in cluster {}", name, s.ecsService, cluster));
         continue;
       }
       std::string running = live::runningTaskDefinition(svc);
@@ -161,9 +158,9 @@ json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle&
 
   // 2. No alarm the FROM plan watches is in ALARM now.
   std::vector<std::string> watched;
-  for (const auto& s : plan.value("services", json::array())) {
-    for (const auto& a : s["watch"].value("alarms", json::array())) {
-      if (std::find(watched.begin(), watched.end(), a.get<std::string>()) == watched.end()) watched.push_back(a.get<std::string>());
+  for (const auto& s : plan.services) {
+    for (const auto& a : s.watch.alarms) {
+      if (std::find(watched.begin(), watched.end(), a) == watched.end()) watched.push_back(a);
     }
   }
   {
@@ -196,50 +193,55 @@ json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle&
   }
 
   // 3. The rule's own gates.
-  for (const auto& g : rule.value("require", json::array())) {
-    const std::string kind = g.value("kind", "");
-    if (kind == "tests_passed") {
-      auto t = live::ledgerGet(aws, ledger, "tests/" + tag);
-      const std::string expected = fmt::format("the tests of {} in {} recorded as passed", tag, from);
-      if (!t) {
-        gates.add(kind, "unmet", expected,
-                  fmt::format("no test result is recorded ({}/tests/{} does not exist; gops record-tests writes it){}", ledger, tag,
-                              plan.value("tests", json::array()).empty()
-                                  ? fmt::format("; {} declares no `tests`, so its deploy workflow records none", from)
-                                  : ""));
-      } else if (t->value("result", "") != "passed") {
-        gates.add(kind, "unmet", expected,
-                  fmt::format("recorded as {} at {} by {}{}", t->value("result", "?"), t->value("recorded", "?"), t->value("actor", "?"),
-                              t->value("commit", "").empty() ? "" : fmt::format(" (commit {})", t->value("commit", ""))));
-      } else {
-        gates.add(kind, "met", expected, fmt::format("passed, recorded at {} by {}", t->value("recorded", "?"), t->value("actor", "?")));
-      }
-    } else if (kind == "soak") {
-      long long need = static_cast<long long>(g.value("seconds", 0.0));
-      const std::string expected = fmt::format("{} in {} for {} since its deploy ended, without a rollback", tag, from, formatSeconds(need));
-      if (!good) {
-        gates.add(kind, "unmet", expected, fmt::format("{} is not deployed to {}, so its soak has not started", tag, from));
-      } else if (!ended) {
-        gates.add(kind, "unmet", expected, "the ledger does not say when the deploy ended");
-      } else {
-        long long elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - *ended).count();
-        if (!rollbacks.empty()) {
-          gates.add(kind, "unmet", expected, fmt::format("rolled back since ({})", rollbacks.front()));
-        } else if (elapsed < need) {
+  for (const plan::Requirement& g : rule->require) {
+    const std::string kind(plan::toString(g.kind));
+    switch (g.kind) {
+      case plan::GateKind::TestsPassed: {
+        auto t = live::ledgerGet(aws, ledger, "tests/" + tag);
+        const std::string expected = fmt::format("the tests of {} in {} recorded as passed", tag, from);
+        if (!t) {
           gates.add(kind, "unmet", expected,
-                    fmt::format("{} so far (deployed at {}); {} to go", formatSeconds(elapsed), aws::formatIso8601(*ended), formatSeconds(need - elapsed)));
+                    fmt::format("no test result is recorded ({}/tests/{} does not exist; gops record-tests writes it){}", ledger, tag,
+                                plan.tests.empty() ? fmt::format("; {} declares no `tests`, so its deploy workflow records none", from)
+                                                   : ""));
+        } else if (t->value("result", "") != "passed") {
+          gates.add(kind, "unmet", expected,
+                    fmt::format("recorded as {} at {} by {}{}", t->value("result", "?"), t->value("recorded", "?"), t->value("actor", "?"),
+                                t->value("commit", "").empty() ? "" : fmt::format(" (commit {})", t->value("commit", ""))));
         } else {
-          gates.add(kind, "met", expected, fmt::format("{} since {}", formatSeconds(elapsed), aws::formatIso8601(*ended)));
+          gates.add(kind, "met", expected, fmt::format("passed, recorded at {} by {}", t->value("recorded", "?"), t->value("actor", "?")));
         }
+        break;
       }
-    } else if (kind == "approval") {
-      gates.add(kind, "workflow", fmt::format("an approval of the deploy to {}", to),
-                fmt::format("left to the GitHub environment's reviewers ({} environment protection)", to));
-    } else if (kind == "security_scan") {
-      gates.add(kind, "workflow", fmt::format("the image scan of {} clean", tag),
-                "left to the CI workflow's image scan (Trivy), which fails the build on high and critical findings");
-    } else {
-      gates.add(kind, "unmet", fmt::format("the gate `{}`", kind), "this gops does not know how to check it");
+      case plan::GateKind::Soak: {
+        long long need = static_cast<long long>(g.seconds);
+        const std::string expected = fmt::format("{} in {} for {} since its deploy ended, without a rollback", tag, from, formatSeconds(need));
+        if (!good) {
+          gates.add(kind, "unmet", expected, fmt::format("{} is not deployed to {}, so its soak has not started", tag, from));
+        } else if (!ended) {
+          gates.add(kind, "unmet", expected, "the ledger does not say when the deploy ended");
+        } else {
+          long long elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - *ended).count();
+          if (!rollbacks.empty()) {
+            gates.add(kind, "unmet", expected, fmt::format("rolled back since ({})", rollbacks.front()));
+          } else if (elapsed < need) {
+            gates.add(kind, "unmet", expected,
+                      fmt::format("{} so far (deployed at {}); {} to go", formatSeconds(elapsed), aws::formatIso8601(*ended),
+                                  formatSeconds(need - elapsed)));
+          } else {
+            gates.add(kind, "met", expected, fmt::format("{} since {}", formatSeconds(elapsed), aws::formatIso8601(*ended)));
+          }
+        }
+        break;
+      }
+      case plan::GateKind::Approval:
+        gates.add(kind, "workflow", fmt::format("an approval of the deploy to {}", to),
+                  fmt::format("left to the GitHub environment's reviewers ({} environment protection)", to));
+        break;
+      case plan::GateKind::SecurityScan:
+        gates.add(kind, "workflow", fmt::format("the image scan of {} clean", tag),
+                  "left to the CI workflow's image scan (Trivy), which fails the build on high and critical findings");
+        break;
     }
   }
   return {{"from", from}, {"to", to}, {"image_tag", tag}, {"passed", gates.passed()}, {"gates", gates.result()}};

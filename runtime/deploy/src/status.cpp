@@ -3,7 +3,9 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "gops/aws/client.h"
 #include "gops/aws/error.h"
 #include "gops/aws/xml.h"
 #include "gops/deploy/deploy.h"
@@ -25,10 +27,10 @@ json ledgerValue(const std::string& text) {
 }  // namespace
 
 json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutputs, int history) {
-  const json& plan = bundle.plan;
-  const std::string cluster = plan["cluster"].get<std::string>();
-  const std::string ledger = plan["ledger"].get<std::string>();
-  json result = {{"app", plan["app"]}, {"environment", plan["environment"]}, {"cluster", cluster}, {"services", json::array()}};
+  const plan::Plan& plan = bundle.plan;
+  const std::string& cluster = plan.cluster;
+  const std::string& ledger = plan.ledger;
+  json result = {{"app", plan.app}, {"environment", plan.environment}, {"cluster", cluster}, {"services", json::array()}};
   try {
     json p = aws.callJson("ssm", "GetParameter", {{"Name", ledger + "/lock"}});
     result["lock"] = ledgerValue(p["Parameter"]["Value"].get<std::string>());
@@ -36,10 +38,10 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
     if (e.code() != "ParameterNotFound") throw;
     result["lock"] = nullptr;
   }
-  for (const auto& s : plan.value("services", json::array())) {
-    const std::string name = s["name"].get<std::string>();
-    json out = {{"name", name}, {"ecs_service", s["ecs_service"]}, {"strategy", s["strategy"]}};
-    json r = aws.callJson("ecs", "DescribeServices", {{"cluster", cluster}, {"services", json::array({s["ecs_service"]})}});
+  for (const auto& s : plan.services) {
+    const std::string& name = s.name;
+    json out = {{"name", name}, {"ecs_service", s.ecsService}, {"strategy", std::string(plan::toString(s.strategy))}};
+    json r = aws.callJson("ecs", "DescribeServices", {{"cluster", cluster}, {"services", json::array({s.ecsService})}});
     json svc;
     for (const auto& x : r.value("services", json::array())) {
       if (x.value("status", "") != "INACTIVE") svc = x;
@@ -63,10 +65,10 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
       }
       if (!sets.empty()) out["task_sets"] = sets;
     }
-    if (s["traffic"].is_object()) {
+    if (s.traffic) {
       json weights = json::object();
-      for (const auto& rule : s["traffic"]["listener_rules"]) {
-        std::string arn = fillPlaceholders(rule, tfOutputs, "").get<std::string>();
+      for (const auto& rule : s.traffic->listenerRules) {
+        std::string arn = fillPlaceholders(rule, tfOutputs, "");
         aws::QueryParams q{{"RuleArns.member.1", arn}};
         auto doc = aws.callQuery("elasticloadbalancing", "DescribeRules", q);
         for (const auto* ru : doc.result().members("Rules")) {
@@ -75,8 +77,8 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
               for (const auto* tg : fc->members("TargetGroups")) {
                 std::string tgArn = tg->childTextOr("TargetGroupArn", "");
                 std::string label = tgArn;
-                for (const char* c : {"blue", "green"}) {
-                  if (fillPlaceholders(s["traffic"]["target_groups"][c]["arn"], tfOutputs, "").get<std::string>() == tgArn) label = c;
+                for (plan::Color c : {plan::Color::Blue, plan::Color::Green}) {
+                  if (fillPlaceholders(s.traffic->group(c).arn, tfOutputs, "") == tgArn) label = plan::toString(c);
                 }
                 weights[label] = std::stoi(tg->childTextOr("Weight", "0"));
               }
@@ -86,9 +88,8 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
       }
       out["weights"] = weights;
     }
-    json alarms = s["watch"].value("alarms", json::array());
-    if (!alarms.empty()) {
-      json a = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", alarms}});
+    if (!s.watch.alarms.empty()) {
+      json a = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", s.watch.alarms}});
       json states = json::object();
       for (const auto& m : a.value("MetricAlarms", json::array())) states[m.value("AlarmName", "")] = m.value("StateValue", "");
       out["alarms"] = states;

@@ -2,10 +2,10 @@
 /// gops::deploy — executes a deployment plan (`<env>/plan.json`, docs/plan.md) and the
 /// ECS JSON next to it (docs/ecs.md) against the AWS APIs: `gops apply`.
 ///
-/// Reads only the generated files (as text), never compiler internals. See
-/// docs/runtime.md for the commands, the exit codes, the ledger layout and the
-/// recovery procedures.
-#include <chrono>
+/// Reads only the generated files (as text), never compiler internals: the plan through
+/// the contract library (compiler/plan: read and validated once, then typed data), the
+/// ECS JSON as documents. See docs/runtime.md for the commands, the exit codes, the
+/// ledger layout and the recovery procedures.
 #include <functional>
 #include <iosfwd>
 #include <map>
@@ -13,9 +13,13 @@
 #include <stdexcept>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "gops/aws/client.h"
+#include "plan/plan.h"
+
+namespace gops::aws {
+class AwsClient;
+}  // namespace gops::aws
 
 namespace gops::deploy {
 
@@ -32,14 +36,16 @@ class DeployError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// One environment's generated files: the plan and the ECS JSON, by path relative to
-/// the environment's directory (`plan.json`, `ecs/web.taskdef.json`, ...).
+/// One environment's generated files: the plan, read, and the ECS JSON by path relative
+/// to the environment's directory (`plan.json`, `ecs/web.taskdef.json`, ...).
 struct Bundle {
-  nlohmann::json plan;
+  plan::Plan plan;
   std::map<std::string, std::string> files;
 };
 
-/// Builds a bundle from file contents; checks `plan_version`. Throws DeployError.
+/// Builds a bundle from file contents: reads and validates `plan.json` (plan/reader.h).
+/// Throws DeployError; for a plan that is not valid, its message has one line per
+/// problem, `plan.json: <path>: <problem>`.
 Bundle makeBundle(std::map<std::string, std::string> files);
 /// Reads `<dir>/plan.json`, `<dir>/ecs/*.json` and, when present, `<dir>/terraform/main.tf.json`
 /// (dir = OUT/<env>). Throws DeployError.
@@ -50,16 +56,20 @@ Bundle readBundle(const std::string& dir);
 /// Throws DeployError naming the placeholder when an output is missing or of the wrong kind.
 nlohmann::json fillPlaceholders(const nlohmann::json& doc, const nlohmann::json& tfOutputs,
                                 const std::string& imageTag);
+/// The same for one string (a plan's `{{tf:...}}` ARN, say).
+std::string fillPlaceholders(const std::string& text, const nlohmann::json& tfOutputs, const std::string& imageTag);
 
 struct ApplyOptions {
   std::string imageTag;
-  nlohmann::json tfOutputs = nlohmann::json::object();
+  /// `terraform output -json` of the environment's module; null: none (placeholders
+  /// that name an output cannot be filled).
+  std::shared_ptr<const nlohmann::json> tfOutputs;
   bool jsonEvents = false;        ///< --format json: one JSON event per line
   std::ostream* out = nullptr;    ///< progress and results (required)
   std::string journalPath;        ///< local journal (JSON lines); empty: no local journal
   std::string commit;             ///< recorded in the ledger (GITHUB_SHA, or empty)
   std::string owner;              ///< who holds the lock (user@host pid)
-  double settleSeconds = 60;      ///< wait after each weight change (docs/plan.md)
+  double settleSeconds = plan::kShiftSettle;  ///< wait after each weight change (docs/plan.md)
   double pollSeconds = 5;         ///< how often waits and holds look at the APIs
   int lockTtlSeconds = 7200;      ///< a lock older than this belongs to a dead apply
   std::string onlyService;        ///< only this service (gops name); empty: all

@@ -6,9 +6,8 @@
 #include <iosfwd>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "gops/aws/client.h"
 #include "gops/deploy/deploy.h"
 
 namespace gops::deploy {

@@ -6,9 +6,8 @@
 #include <iosfwd>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "gops/aws/client.h"
 #include "gops/deploy/deploy.h"
 
 namespace gops::deploy {
@@ -25,7 +24,7 @@ struct RecordTestsOptions {
 nlohmann::json recordTests(aws::AwsClient& aws, const Bundle& env, const RecordTestsOptions& options);
 
 /// The entry of `to`'s plan `gates` for promotions from `from`; null when there is none.
-nlohmann::json promotionGates(const Bundle& to, const std::string& from);
+const plan::Gate* promotionGates(const Bundle& to, const std::string& from);
 
 /// Checks every gate of `promote FROM -> TO` for `imageTag`: deployed successfully to FROM
 /// (ledger and live services), not rolled back since, no watched alarm of FROM in ALARM,

@@ -1,0 +1,54 @@
+#include "plan/plan.h"
+
+#include <algorithm>
+
+#include "plan/enum_names.h"
+
+namespace gops::plan {
+
+std::string_view actionName(StepKind k) { return names::name(k); }
+std::optional<StepKind> stepKind(std::string_view action) { return names::parse<StepKind>(action); }
+
+bool isTaskSetStep(StepKind k) {
+  switch (k) {
+    case StepKind::CreateTaskSet:
+    case StepKind::Shift:
+    case StepKind::PromoteTaskSet:
+    case StepKind::RetireTaskSet:
+      return true;
+    case StepKind::RegisterTaskDefinition:
+    case StepKind::UpdateService:
+    case StepKind::WaitStable:
+    case StepKind::Hold:
+      return false;
+  }
+  return false;
+}
+
+bool Rollback::triggers(Trigger t) const { return std::find(on.begin(), on.end(), t) != on.end(); }
+
+const Service* Plan::service(std::string_view name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const Gate* Plan::gateFrom(std::string_view from) const {
+  for (const auto& g : gates) {
+    if (g.from == from) return &g;
+  }
+  return nullptr;
+}
+
+std::string_view toString(Strategy v) { return names::name(v); }
+std::string_view toString(StrategySource v) { return names::name(v); }
+std::string_view toString(Controller v) { return names::name(v); }
+std::string_view toString(Color v) { return names::name(v); }
+std::string_view toString(Trigger v) { return names::name(v); }
+std::string_view toString(Restore v) { return names::name(v); }
+std::string_view toString(GateKind v) { return names::name(v); }
+std::string_view toString(TargetGroupChoice v) { return names::name(v); }
+std::string_view toString(TaskSetChoice v) { return names::name(v); }
+
+}  // namespace gops::plan

@@ -1,0 +1,139 @@
+// The preflight of an apply or rollback: every check before anything changes
+// (docs/runtime.md, What it does 1.).
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "session.h"
+
+namespace gops::deploy::exec {
+
+std::vector<std::string> Session::preflight() {
+  std::vector<std::string> problems;
+  auto guard = [&](const std::string& what, const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const aws::AwsError& e) {
+      problems.push_back(fmt::format("{}: {}", what, awsMessage(e)));
+    } catch (const aws::Error& e) {
+      problems.push_back(fmt::format("{}: {}", what, e.what()));
+    }
+  };
+  // 1. The account: nothing else is asked of another account.
+  std::string account;
+  try {
+    account = cli().callQuery("sts", "GetCallerIdentity").result().childTextOr("Account", "");
+  } catch (const aws::Error& e) {
+    problems.push_back(fmt::format("cannot tell which account the credentials belong to: {}", awsMessage(e)));
+    return problems;
+  }
+  if (account != plan_.account) {
+    problems.push_back(fmt::format("the credentials are for account {}, but environment {} is account {}; refusing to deploy",
+                                   account, env_, plan_.account));
+    return problems;
+  }
+  // 2. Images and secrets of every task definition.
+  std::set<std::string> images, ssmNames, secretIds;
+  for (const auto& [rel, doc] : filled_) {
+    if (rel.find(".taskdef.json") == std::string::npos) continue;
+    for (const auto& c : doc.value("containerDefinitions", json::array())) {
+      if (c.contains("image")) images.insert(c["image"].get<std::string>());
+      for (const auto& s : c.value("secrets", json::array())) {
+        std::string from = s.value("valueFrom", "");
+        auto parts = from.find(":ssm:") != std::string::npos ? from.find(":parameter/") : std::string::npos;
+        if (parts != std::string::npos) {
+          ssmNames.insert(from.substr(parts + std::string(":parameter").size()));
+        } else if (auto p = from.find(":secret:"); p != std::string::npos) {
+          std::string rest = from.substr(p + 8);
+          secretIds.insert(rest.substr(0, rest.find(':')));
+        } else if (!from.empty() && from[0] == '/') {
+          ssmNames.insert(from);
+        }
+      }
+    }
+  }
+  if (o_.rollback) images.clear();  // the revision restored is one that ran before
+  for (const auto& image : images) {
+    // <registry>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>
+    auto dkr = image.find(".dkr.ecr.");
+    auto slash = image.find('/');
+    auto colon = image.rfind(':');
+    if (dkr == std::string::npos || slash == std::string::npos || colon == std::string::npos || colon < slash) continue;
+    std::string registry = image.substr(0, dkr), repo = image.substr(slash + 1, colon - slash - 1), tag = image.substr(colon + 1);
+    try {
+      cli().callJson("ecr", "DescribeImages",
+                     {{"registryId", registry}, {"repositoryName", repo}, {"imageIds", json::array({{{"imageTag", tag}}})}});
+    } catch (const aws::AwsError& e) {
+      if (isCode(e, {"ImageNotFoundException", "RepositoryNotFoundException"})) {
+        problems.push_back(fmt::format("image {}:{} does not exist in ECR (registry {})", repo, tag, registry));
+      } else {
+        problems.push_back(fmt::format("image {}:{}: {}", repo, tag, awsMessage(e)));
+      }
+    } catch (const aws::Error& e) {
+      problems.push_back(fmt::format("image {}:{}: {}", repo, tag, e.what()));
+    }
+  }
+  if (!ssmNames.empty()) {
+    guard("SSM parameters", [&] {
+      std::vector<std::string> names(ssmNames.begin(), ssmNames.end());
+      for (std::size_t i = 0; i < names.size(); i += 10) {
+        json batch = json::array();
+        for (std::size_t j = i; j < names.size() && j < i + 10; ++j) batch.push_back(names[j]);
+        json r = cli().callJson("ssm", "GetParameters", {{"Names", batch}});
+        for (const auto& missing : r.value("InvalidParameters", json::array())) {
+          problems.push_back(fmt::format("SSM parameter {} does not exist", missing.get<std::string>()));
+        }
+      }
+    });
+  }
+  for (const auto& id : secretIds) {
+    try {
+      cli().callJson("secretsmanager", "DescribeSecret", {{"SecretId", id}});
+    } catch (const aws::AwsError& e) {
+      if (e.code() == "ResourceNotFoundException") {
+        problems.push_back(fmt::format("secret {} does not exist in Secrets Manager", id));
+      } else {
+        problems.push_back(fmt::format("secret {}: {}", id, awsMessage(e)));
+      }
+    } catch (const aws::Error& e) {
+      problems.push_back(fmt::format("secret {}: {}", id, e.what()));
+    }
+  }
+  // 3. The cluster, target groups and listener rules.
+  guard("cluster " + cluster_, [&] {
+    json r = cli().callJson("ecs", "DescribeClusters", {{"clusters", json::array({cluster_})}});
+    bool active = false;
+    for (const auto& c : r.value("clusters", json::array())) active = active || c.value("status", "") == "ACTIVE";
+    if (!active) problems.push_back(fmt::format("the ECS cluster {} does not exist (run terraform apply first)", cluster_));
+  });
+  for (const auto& wave : waves_) {
+    for (const plan::Service* s : wave) {
+      if (!s->traffic) continue;
+      for (const plan::TargetGroup* tg : {&s->traffic->blue, &s->traffic->green}) {
+        std::string arn = fill(tg->arn);
+        guard(fmt::format("target group {}", tg->name), [&] {
+          aws::QueryParams p{{"TargetGroupArns.member.1", arn}};
+          cli().callQuery("elasticloadbalancing", "DescribeTargetGroups", p);
+        });
+      }
+      for (const auto& rule : s->traffic->listenerRules) {
+        std::string arn = fill(rule);
+        guard(fmt::format("listener rule {}", arn), [&] {
+          aws::QueryParams p{{"RuleArns.member.1", arn}};
+          cli().callQuery("elasticloadbalancing", "DescribeRules", p);
+        });
+      }
+    }
+  }
+  // 4. The lock.
+  guard("the lock", [&] {
+    if (auto lock = lock_.heldByAnother()) {
+      problems.push_back(fmt::format("environment {} is locked by another apply ({}); try again when it has finished", env_,
+                                     Lock::describe(*lock)));
+    }
+  });
+  return problems;
+}
+
+}  // namespace gops::deploy::exec

@@ -1,0 +1,157 @@
+#pragma once
+// One `gops apply` or `gops rollback` of an environment (docs/runtime.md): what it
+// reads, reports and records, and the state of each service it rolls out. The
+// phases live in their own files: preflight.cpp, service.cpp (a service's steps),
+// rolling.cpp and task_sets.cpp (the executors), watch.cpp (every wait and hold),
+// rollback.cpp, resume.cpp, waves.cpp (the scheduler) and apply.cpp (the whole run).
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gops/aws/client.h"
+#include "gops/deploy/deploy.h"
+#include "journal.h"
+#include "ledger.h"
+#include "plan/plan.h"
+#include "reporter.h"
+#include "util.h"
+
+namespace gops::deploy::exec {
+
+class Executor;
+
+/// A service's rollout: what was live before, what this deploy created.
+struct ServiceRun {
+  const plan::Service* svc = nullptr;
+  std::shared_ptr<Executor> executor;  ///< by the service's strategy (executor.h)
+  std::string name, ecsService;
+  bool external = false;  ///< controller EXTERNAL: task sets behind the plan's target groups
+  bool existed = false;
+  std::string prevTaskDef;
+  int prevDesired = 0;
+  std::string prevPrimaryTaskSet;
+  std::vector<std::string> rules;  ///< the listener rules' ARNs
+  std::string blueTg, greenTg, stableTg, idleTg;
+  plan::Color idleColor = plan::Color::Green;
+  std::string newTaskDef, newTaskSet;
+  bool promoted = false;
+  bool updated = false;
+  double weight = 0;
+  std::string step;       ///< the current step's action (the ledger's `step`)
+  std::string stepLabel;  ///< "3/7"
+  std::string imageTag;   ///< what the new revision runs
+  std::vector<plan::Step> restoreSteps;  ///< a restore: the steps that restore the target revision
+  // What runs this service, and how it ended.
+  bool restoring = false;         ///< gops rollback, or a wave's rollback of a deployed service
+  std::string restoreTarget;      ///< a restore: the revision (empty: from options or the ledger)
+  std::optional<json> resumeRec;  ///< --resume: the ledger record of the dead deploy
+  bool alreadyDone = false;       ///< --resume: the dead deploy had finished it
+  bool skipped = false;           ///< not started: another service of its wave failed first
+  bool ok = false;                ///< deployed (or restored)
+  bool rollbackOk = true;         ///< after a failure: the rollback put everything back
+  std::optional<StepFailed> failed;
+  double seconds = 0;
+
+  /// The steps this run executes: the plan's, or a restore's.
+  const std::vector<plan::Step>& steps() const { return restoring ? restoreSteps : svc->steps; }
+};
+
+class Session {
+ public:
+  Session(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& o);
+
+  /// The whole apply or rollback; returns its exit code (apply.cpp).
+  int run();
+
+  // --- what every phase uses
+  /// The AWS client of the calling thread: a wave's worker threads each have their own.
+  aws::AwsClient& cli();
+  /// Sets the calling thread's client (null: the session's own).
+  static void useClient(aws::AwsClient* client);
+  /// The ECS JSON file `rel` next to the plan, placeholders filled (cached).
+  json fileDoc(const std::string& rel);
+  /// `s` with its placeholders filled.
+  std::string fill(const std::string& s);
+  /// The ECS service `name` (ACTIVE or DRAINING), or null.
+  json describeService(const std::string& name);
+  /// Writes the service's ledger record `services/<name>`.
+  void record(ServiceRun& r, const std::string& status, const std::string& reason = "");
+  const char* verb() const { return o_.rollback ? "rollback" : "apply"; }
+
+  /// Every wait and hold of a rollout goes through here (watch.cpp): until `done`
+  /// (a wait, when given) holds or `seconds` pass (a timeout for a wait, the end of a
+  /// hold), looking every poll first at stopRequested(), then at checkWatch() (neither
+  /// for a restore). `status` is the live line's text. The one loop that sleeps during
+  /// a rollout: where a lock heartbeat or refreshed credentials would go too.
+  void watch(ServiceRun& r, double seconds, const std::string& status, const std::function<bool()>& done,
+             const std::string& what);
+  /// A wait: `done` within `timeoutSeconds`, else a `timeout` failure.
+  void waitFor(ServiceRun& r, double timeoutSeconds, const std::function<bool()>& done, const std::string& what);
+  /// A hold: `seconds` watching.
+  void hold(ServiceRun& r, double seconds, const std::string& what);
+
+ private:
+  // The executors carry out the steps of one service as part of the session.
+  friend class Executor;
+  friend class RollingExecutor;
+  friend class TaskSetExecutor;
+
+  aws::AwsClient& aws_;
+  const Bundle& b_;
+  const ApplyOptions& o_;
+  const plan::Plan& plan_;
+  std::string cluster_, env_;
+  Reporter report_;
+  Journal journal_;
+  Ledger ledger_;
+  Lock lock_;
+  std::string deployId_;
+  std::string started_;
+  /// Filled ECS files by path: every one is filled before anything changes (loadInputs).
+  std::map<std::string, json> filled_;
+
+  // apply.cpp
+  void loadInputs();
+  void registerJobs();
+  int finish(int exitCode, json& summary);
+  // preflight.cpp
+  std::vector<std::string> preflight();
+  // service.cpp
+  void deployService(ServiceRun& r);
+  double plannedSeconds(const plan::Step& step) const;
+  // watch.cpp
+  /// Why the rollout must stop now whatever its watch says: another service of the wave
+  /// failed (a `wave` failure). The place a signal's stop would be seen too.
+  std::optional<StepFailed> stopRequested();
+  /// What the service's `watch` and `rollback.on` say to look at: alarms in ALARM,
+  /// unhealthy targets of the new task set, failed tasks of the new deployment.
+  std::optional<StepFailed> checkWatch(ServiceRun& r);
+  // rollback.cpp
+  bool rollback(ServiceRun& r, const StepFailed& why);
+  void prepareRestore(ServiceRun& r, const json& current);
+  std::string restoreTarget(ServiceRun& r);
+  bool restoreDeployed(ServiceRun& done, const std::string& reason, json& summary);
+  // resume.cpp
+  bool prepareResume(int& exitCode);
+  void resumeState(ServiceRun& r, const json& current);
+  std::size_t resumeIndex(ServiceRun& r);
+  // waves.cpp
+  void runWave(std::vector<ServiceRun>& runs);
+  void runOne(ServiceRun& r);
+  ServiceRun newRun(const plan::Service& s);
+
+  std::mutex filledMutex_;
+  std::vector<std::vector<const plan::Service*>> waves_;  ///< the plan's waves
+  std::optional<json> previousDeploy_;  ///< the ledger's `deploy` record before this run
+  std::optional<json> resumed_;         ///< --resume: the dead deploy's `deploy` record
+  std::atomic<bool> waveFailed_{false};
+  std::mutex waveMutex_;
+  std::string waveFailure_;  ///< the service of the wave that failed first
+};
+
+}  // namespace gops::deploy::exec

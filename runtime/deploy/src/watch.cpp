@@ -1,0 +1,93 @@
+// Every wait and hold of a rollout, and what they watch (docs/runtime.md: "During
+// every wait and hold").
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "session.h"
+
+namespace gops::deploy::exec {
+
+std::optional<StepFailed> Session::stopRequested() {
+  if (waveFailed_) {
+    const std::lock_guard lock(waveMutex_);
+    return StepFailed{"wave", fmt::format("{} of the same wave failed; the wave is rolled back as a whole", waveFailure_)};
+  }
+  return std::nullopt;
+}
+
+std::optional<StepFailed> Session::checkWatch(ServiceRun& r) {
+  const plan::Watch& watch = r.svc->watch;
+  const plan::Rollback& on = r.svc->rollback;
+  if (!watch.alarms.empty() && on.triggers(plan::Trigger::Alarm)) {
+    json res = cli().callJson("monitoring", "DescribeAlarms",
+                              {{"AlarmNames", watch.alarms}, {"AlarmTypes", json::array({"MetricAlarm", "CompositeAlarm"})}});
+    for (const char* kind : {"MetricAlarms", "CompositeAlarms"}) {
+      for (const auto& a : res.value(kind, json::array())) {
+        if (a.value("StateValue", "") == "ALARM") {
+          return StepFailed{"alarm", fmt::format("alarm {} is in ALARM ({})", a.value("AlarmName", "?"), a.value("StateReason", ""))};
+        }
+      }
+    }
+  }
+  if (r.external && watch.targetHealth && on.triggers(plan::Trigger::UnhealthyTargets) && !r.idleTg.empty() && !r.newTaskSet.empty()) {
+    aws::QueryParams p{{"TargetGroupArn", r.idleTg}};
+    auto doc = cli().callQuery("elasticloadbalancing", "DescribeTargetHealth", p);
+    int unhealthy = 0;
+    for (const auto* t : doc.result().members("TargetHealthDescriptions")) {
+      if (const auto* h = t->child("TargetHealth"); h && h->childTextOr("State", "") == "unhealthy") ++unhealthy;
+    }
+    if (unhealthy > 0) return StepFailed{"unhealthy_targets", fmt::format("{} target(s) of the new version are unhealthy", unhealthy)};
+  }
+  if (!r.external && watch.failedTasks && on.triggers(plan::Trigger::FailedTasks) && r.updated) {
+    json s = describeService(r.ecsService);
+    for (const auto& d : s.value("deployments", json::array())) {
+      if (d.value("status", "") != "PRIMARY") continue;
+      if (d.value("failedTasks", 0) > 0) {
+        return StepFailed{"failed_tasks", fmt::format("{} task(s) of the new version stopped with an error", d.value("failedTasks", 0))};
+      }
+      if (d.value("rolloutState", "") == "FAILED") {
+        return StepFailed{"failed_tasks", fmt::format("the deployment failed: {}", d.value("rolloutStateReason", "circuit breaker"))};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void Session::watch(ServiceRun& r, double seconds, const std::string& status, const std::function<bool()>& done,
+                    const std::string& what) {
+  const auto start = Steady::now();
+  if (!status.empty()) report_.status(r.name, status, start + std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
+  for (;;) {
+    // A restore does not stop for a failure elsewhere, nor for the alarms that called for it.
+    if (!r.restoring) {
+      if (auto f = stopRequested()) throw *f;
+      if (auto f = checkWatch(r)) throw *f;
+    }
+    if (done && done()) return;
+    const double elapsed = std::chrono::duration<double>(Steady::now() - start).count();
+    if (elapsed >= seconds) {
+      if (done) throw StepFailed{"timeout", fmt::format("{} did not happen within {} s", what, formatNumber(seconds))};
+      return;
+    }
+    // A wait looks again after a poll; a hold ends on time.
+    const double pause = done ? o_.pollSeconds : std::min(o_.pollSeconds, seconds - elapsed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(pause * 1000)));
+  }
+}
+
+void Session::waitFor(ServiceRun& r, double timeoutSeconds, const std::function<bool()>& done, const std::string& what) {
+  watch(r, timeoutSeconds, fmt::format("{} {}: waiting for {}", r.stepLabel, r.step, what), done, what);
+}
+
+void Session::hold(ServiceRun& r, double seconds, const std::string& what) {
+  std::string status;
+  if (seconds > 0) {
+    const std::string at = r.external ? fmt::format(" at {}%", formatNumber(r.weight)) : "";
+    status = fmt::format("{} {}{}: {}", r.stepLabel, r.step, at, what);
+  }
+  watch(r, seconds, status, nullptr, what);
+}
+
+}  // namespace gops::deploy::exec
