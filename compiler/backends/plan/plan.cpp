@@ -5,11 +5,14 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
-#include "backends/terraform/naming.h"
+#include "deploy_facts/env_facts.h"
+#include "deploy_facts/files.h"
+#include "deploy_facts/outputs.h"
 #include "plan/writer.h"
 
 namespace gops::backend::plan {
@@ -25,31 +28,6 @@ using model::Service;
 [[noreturn]] void broken(const std::string& what) {
   std::fprintf(stderr, "gops: internal error in the plan backend: %s\n", what.c_str());
   std::abort();
-}
-
-/// Every name the plan takes from the Terraform backend's naming, in one place, so
-/// that they agree with what Terraform creates.
-class Names {
- public:
-  Names(const model::AppModel& app, const model::Environment& env) : n_(app.app, env) {}
-  std::string cluster() const { return n_.cluster(); }
-  std::string ledger() const { return n_.ledgerPath(); }
-  std::string workload(const std::string& name) const { return n_.workload(name); }
-  std::string targetGroup(const std::string& service, const char* color) const { return n_.targetGroup(service, color); }
-  std::string schedule(const std::string& job) const { return n_.schedule(job); }
-  std::vector<std::string> rollbackAlarms(const Service& s) const { return n_.rollbackAlarms(s); }
-  /// The listener rules of a public service: one per kHostsPerListenerRule hosts, at least one.
-  std::size_t listenerRules(const Service& s) const {
-    constexpr std::size_t per = terraform::kHostsPerListenerRule;
-    return std::max<std::size_t>((s.expose.hosts.size() + per - 1) / per, 1);
-  }
-
- private:
-  terraform::EnvNames n_;
-};
-
-bool shiftsTraffic(const Service& s) {
-  return s.rollout.shiftsTraffic() && s.expose.kind == model::Expose::Kind::Public;
 }
 
 /// The longest `for` of the service's rollback conditions: how long a hold must
@@ -89,44 +67,41 @@ contract::GateKind gateKind(model::Gate::Kind k) {
   broken("unknown gate kind");
 }
 
-contract::RegisterTaskDefinition registerStep(const Names& n, const model::Workload& w) {
-  return {n.workload(w.name), fmt::format("ecs/{}.taskdef.json"_cf, w.name)};
-}
+contract::RegisterTaskDefinition registerStep(const facts::WorkloadFacts& w) { return {w.family, w.taskDefinitionFile}; }
 
-contract::Traffic traffic(const Service& s, const Names& n) {
+/// A service on task sets: its listener rules and its two target groups.
+contract::Traffic traffic(const facts::ServiceFacts& f) {
   contract::Traffic t;
-  for (std::size_t k = 0; k < n.listenerRules(s); ++k) {
-    t.listenerRules.push_back(k == 0 ? fmt::format("{{{{tf:{}_listener_rule_arn}}}}"_cf, s.name)
-                                     : fmt::format("{{{{tf:{}_listener_rule_{}_arn}}}}"_cf, s.name, k + 1));
+  for (const auto& rule : f.listenerRules) t.listenerRules.push_back(facts::tfPlaceholder(rule.arnOutput));
+  for (const auto& tg : f.targetGroups) {
+    contract::TargetGroup g{tg.name, facts::tfPlaceholder(tg.arnOutput), tg.taskSetFile};
+    if (tg.color == "blue") t.blue = std::move(g);
+    else if (tg.color == "green") t.green = std::move(g);
+    else broken(fmt::format("service `{}` on task sets has a target group without a colour", f.name));
   }
-  auto group = [&](const char* color) {
-    return contract::TargetGroup{n.targetGroup(s.name, color), fmt::format("{{{{tf:{}_target_group_{}_arn}}}}"_cf, s.name, color),
-                                 fmt::format("ecs/{}.{}.taskset.json"_cf, s.name, color)};
-  };
-  t.blue = group("blue");
-  t.green = group("green");
   return t;
 }
 
-contract::Service service(const Service& s, const Names& n) {
+contract::Service service(const facts::ServiceFacts& f) {
+  const Service& s = *f.service;
   const Rollout& r = s.rollout;
-  const bool taskSets = shiftsTraffic(s);
+  const bool taskSets = f.runsOnTaskSets;
   contract::Service p;
   p.name = s.name;
-  p.ecsService = n.workload(s.name);
-  p.taskFamily = p.ecsService;
-  p.serviceFile = fmt::format("ecs/{}.service.json"_cf, s.name);
+  p.ecsService = f.family;
+  p.taskFamily = f.family;
+  p.serviceFile = f.serviceFile;
   p.dependsOn = s.dependsOn;
   p.desiredCount = s.replicas;
   if (s.autoscale) p.autoscale = contract::Autoscale{s.autoscale->min, s.autoscale->max};
   p.strategy = strategy(r.kind);
   p.strategySource = strategySource(s.rolloutSource);
   p.controller = taskSets ? contract::Controller::External : contract::Controller::Ecs;
-  if (taskSets) p.traffic = traffic(s, n);
+  if (taskSets) p.traffic = traffic(f);
 
   // The service's time limit adds up as the steps are laid out.
   double total = 0;
-  p.steps.push_back(registerStep(n, s));
+  p.steps.push_back(registerStep(f));
   auto shift = [&](double weight, double hold) {
     p.steps.push_back(contract::Shift{weight, hold});
     total += contract::kShiftSettle + hold;
@@ -154,7 +129,7 @@ contract::Service service(const Service& s, const Names& n) {
     p.steps.push_back(contract::RetireTaskSet{contract::TaskSetChoice::Previous});
   }
 
-  p.watch.alarms = n.rollbackAlarms(s);
+  for (const auto& alarm : f.rollbackAlarms) p.watch.alarms.push_back(alarm.name);
   p.watch.targetHealth = taskSets;
   p.watch.failedTasks = true;
 
@@ -175,28 +150,29 @@ contract::Service service(const Service& s, const Names& n) {
   return p;
 }
 
-contract::Job job(const model::Job& job, const Names& n) {
+contract::Job job(const facts::JobFacts& f) {
   contract::Job p;
-  p.name = job.name;
-  p.taskFamily = n.workload(job.name);
-  p.schedule = n.schedule(job.name);
+  p.name = f.name;
+  p.taskFamily = f.family;
+  p.schedule = f.scheduleName;
   // The schedule runs the family's latest ACTIVE revision: registering is the deploy.
-  p.steps.push_back(registerStep(n, job));
+  p.steps.push_back(registerStep(f));
   return p;
 }
 
 }  // namespace
 
-contract::Plan build(const model::AppModel& app, const model::Environment& env, const std::string& notice) {
-  const Names n(app, env);
+contract::Plan build(const facts::EnvFacts& f, const std::string& notice) {
+  const model::AppModel& app = f.app;
+  const model::Environment& env = f.env;
   contract::Plan p;
   p.notice = notice;
   p.app = app.app.name;
   p.environment = env.name;
   p.account = env.account;
   p.region = env.region;
-  p.cluster = n.cluster();
-  p.ledger = n.ledger();
+  p.cluster = f.names.cluster();
+  p.ledger = f.names.ledgerPath();
   p.lock = p.ledger + "/lock";
   for (const model::Promotion* pr : app.promotionsInto(env.name)) {
     contract::Gate g{pr->from, {}};
@@ -207,9 +183,13 @@ contract::Plan build(const model::AppModel& app, const model::Environment& env, 
   }
   p.tests = env.tests;
   p.order = waves(env);
-  for (const auto& s : env.services) p.services.push_back(service(s, n));
-  for (const auto& j : env.jobs) p.jobs.push_back(job(j, n));
+  for (const auto& s : f.services) p.services.push_back(service(s));
+  for (const auto& j : f.jobs) p.jobs.push_back(job(j));
   return p;
+}
+
+contract::Plan build(const model::AppModel& app, const model::Environment& env, const std::string& notice) {
+  return build(facts::EnvFacts(app, env), notice);
 }
 
 std::vector<std::vector<std::string>> waves(const model::Environment& env) {
@@ -243,7 +223,9 @@ Output generate(const model::AppModel& app, const Options& o) {
   for (const auto& env : app.environments) {
     if (!o.selected(env.name)) continue;
     const std::string notice = generatedNotice(spec, fmt::format("deployment plan of environment {}"_cf, env.name));
-    out.files.push_back({fmt::format("{}/plan.json"_cf, env.name), contract::write(build(app, env, notice))});
+    std::optional<facts::EnvFacts> own;
+    const facts::EnvFacts& f = o.facts ? o.facts->environment(env.name) : own.emplace(app, env);
+    out.files.push_back({fmt::format("{}/plan.json"_cf, env.name), contract::write(build(f, notice))});
   }
   std::sort(out.files.begin(), out.files.end(), [](const File& a, const File& b) { return a.path < b.path; });
   return out;

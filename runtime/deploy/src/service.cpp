@@ -11,32 +11,8 @@
 
 namespace gops::deploy::exec {
 
-namespace {
-
-/// The generated task definitions set memory for the task only. A task definition with
-/// a single container that sets neither `memory` nor `memoryReservation` gets the task's
-/// memory as its container limit: the same limit ECS applies anyway on Fargate, and what
-/// task sets need in some ECS implementations (moto's). See docs/runtime.md.
-json withContainerMemory(json td) {
-  if (!td.contains("containerDefinitions") || td["containerDefinitions"].size() != 1 || !td.contains("memory")) return td;
-  auto& c = td["containerDefinitions"][0];
-  if (c.contains("memory") || c.contains("memoryReservation")) return td;
-  const auto& m = td["memory"];
-  if (m.is_string()) {
-    try {
-      c["memory"] = std::stoi(m.get<std::string>());
-    } catch (const std::exception&) {
-    }
-  } else if (m.is_number_integer()) {
-    c["memory"] = m;
-  }
-  return td;
-}
-
-}  // namespace
-
 std::string registerTaskDefinition(aws::AwsClient& aws, const json& doc) {
-  json res = aws.callJson("ecs", "RegisterTaskDefinition", withContainerMemory(doc));
+  json res = aws.callJson("ecs", "RegisterTaskDefinition", doc);
   return res["taskDefinition"]["taskDefinitionArn"].get<std::string>();
 }
 

@@ -278,8 +278,6 @@ class World:
         # The services, as aws_ecs_service (and the first task set) would have made them.
         for s in plan["services"]:
             td = self.ecs_doc(env, s["steps"][0]["file"], "v0")
-            for c in td["containerDefinitions"]:  # as gops apply registers it (docs/runtime.md)
-                c.setdefault("memory", int(td["memory"]))
             arn = self.ecs.register_task_definition(**td)["taskDefinition"]["taskDefinitionArn"]
             svc = self.ecs_doc(env, s["service_file"], "v0")
             if s["controller"] == "EXTERNAL":
