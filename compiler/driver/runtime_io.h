@@ -4,7 +4,7 @@
 /// and the AWS client for an environment's plan.
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "gops/aws/aws.h"
 #include "gops/deploy/deploy.h"

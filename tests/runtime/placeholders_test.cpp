@@ -1,6 +1,7 @@
 // Filling the after-apply placeholders of the ECS JSON (docs/ecs.md) and reading a plan.
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "gops/deploy/deploy.h"
 
