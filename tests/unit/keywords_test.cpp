@@ -1,10 +1,10 @@
 // syntax/keywords.def, the C++ side's list of keywords and units, against the grammar
 // that defines the tokens (grammar/GopsLexer.g4, GopsParser.g4).
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -78,14 +78,18 @@ TEST_CASE("keywords.def lists exactly the keyword rules of the generated lexer",
 }
 
 TEST_CASE("keywords.def lists exactly the literals of the grammar's UNIT rule", "[parser][keywords]") {
+  // The rule `UNIT : 'KiB' | 'MiB' ... ;`: every quoted literal up to its `;`.
   std::string grammar = readGrammar("GopsLexer.g4");
-  std::smatch rule;
-  REQUIRE(std::regex_search(grammar, rule, std::regex(R"(\nUNIT\s*:([^;]*);)")));
+  std::size_t begin = grammar.find("\nUNIT");
+  REQUIRE(begin != std::string::npos);
+  std::size_t end = grammar.find(';', begin);
+  REQUIRE(end != std::string::npos);
   std::vector<std::string> grammarUnits;
-  std::string body = rule[1].str();
-  std::regex literal("'([^']*)'");
-  for (auto it = std::sregex_iterator(body.begin(), body.end(), literal); it != std::sregex_iterator(); ++it) {
-    grammarUnits.push_back((*it)[1].str());
+  for (std::size_t q = grammar.find('\'', begin); q < end; q = grammar.find('\'', q + 1)) {
+    std::size_t close = grammar.find('\'', q + 1);
+    REQUIRE(close < end);
+    grammarUnits.push_back(grammar.substr(q + 1, close - q - 1));
+    q = close;
   }
   REQUIRE(grammarUnits.size() > 10);
   CHECK(kDefUnits == grammarUnits);
