@@ -9,7 +9,10 @@
 // This grammar is the definition of the tokens. gops lexes with a hand-written scanner
 // (compiler/syntax/scanner.cpp) that produces exactly the token stream of the lexer
 // ANTLR generates from this file, ten times faster; the unit test "the scanner lexes
-// exactly as the generated ANTLR lexer" holds the two together. Change both.
+// exactly as the generated ANTLR lexer" holds the two together. Change both. The C++
+// side lists the keyword rules and the UNIT rule's literals once, in
+// compiler/syntax/keywords.def; the unit tests "keywords.def lists exactly ..." hold it
+// to this file.
 lexer grammar GopsLexer;
 
 channels { COMMENTS }

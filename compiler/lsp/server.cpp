@@ -6,6 +6,8 @@
 #include <map>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "diagnostics/diagnostic.h"
 #include "lsp/features.h"
 #include "lsp/positions.h"

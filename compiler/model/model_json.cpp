@@ -1,6 +1,7 @@
 #include "model/model_json.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "support/json_writer.h"
 

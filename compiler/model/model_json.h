@@ -2,7 +2,7 @@
 /// The JSON and text forms of the model printed by `gops model` (docs/model.md).
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // callers of the *ToJson functions include json.hpp themselves
 
 #include "model/model.h"
 

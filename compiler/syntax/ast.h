@@ -1,6 +1,6 @@
 #pragma once
 /// The gops abstract syntax tree: what a file says, with source ranges, before any
-/// meaning is checked. Built from ANTLR's parse tree by syntax/parser.cpp; nothing
+/// meaning is checked. Built from ANTLR's parse tree by syntax/ast_builder.cpp; nothing
 /// outside the syntax layer sees ANTLR types.
 #include <cstdint>
 #include <optional>

@@ -59,7 +59,16 @@ std::vector<Token> lexFile(const SourceFile& file);
 /// channel, position, line or column), or returns nothing when they agree.
 std::optional<std::string> scannerMismatch(std::string_view text);
 
-/// The language's keywords, for completion and did-you-mean.
+/// For tests: the token types of the lexer ANTLR generates from grammar/GopsLexer.g4,
+/// indexed by type: each one's symbolic name (`APP`) and literal name (`'app'`; empty
+/// for a rule that is not a single literal).
+struct LexerTokenName {
+  std::string symbolic;
+  std::string literal;
+};
+std::vector<LexerTokenName> lexerVocabulary();
+
+/// The language's keywords (syntax/keywords.def), for completion and did-you-mean.
 const std::vector<std::string>& keywords();
 
 }  // namespace gops::syntax

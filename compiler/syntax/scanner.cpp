@@ -39,35 +39,24 @@ bool isIdentStart(char32_t c) { return isLetter(c) || c == '_'; }
 bool isIdentPart(char32_t c) { return isIdentStart(c) || isDigit(c); }
 bool isSpace(char32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
+/// Every identifier-shaped literal of the grammar: the keywords and the spaced units.
+struct Literal {
+  std::string_view text;
+  std::size_t type;
+};
+constexpr Literal kLiterals[] = {
+#define GOPS_KEYWORD(Token, Text, Kind) {Text, GopsLexer::Token},
+#define GOPS_UNIT(Text) {Text, GopsLexer::UNIT},
+#include "syntax/keywords.def"
+};
+constexpr std::size_t kLongestLiteral =
+    std::ranges::max(kLiterals, {}, [](const Literal& l) { return l.text.size(); }).text.size();
+
 /// The token type of an identifier-shaped word: a keyword or a spaced unit when it is
 /// one of their literals, else IDENT (the grammar lists those rules before IDENT).
 std::size_t wordType(const std::u32string& d, std::size_t b, std::size_t e) {
-  struct Literal {
-    std::string_view text;
-    std::size_t type;
-  };
-  static constexpr Literal kLiterals[] = {
-      {"app", GopsLexer::APP},         {"environment", GopsLexer::ENVIRONMENT},
-      {"service", GopsLexer::SERVICE}, {"job", GopsLexer::JOB},
-      {"template", GopsLexer::TEMPLATE}, {"rollout", GopsLexer::ROLLOUT},
-      {"promote", GopsLexer::PROMOTE}, {"import", GopsLexer::IMPORT},
-      {"extends", GopsLexer::EXTENDS}, {"in", GopsLexer::IN},
-      {"step", GopsLexer::STEP},       {"for", GopsLexer::FOR},
-      {"every", GopsLexer::EVERY},     {"rollback", GopsLexer::ROLLBACK},
-      {"when", GopsLexer::WHEN},       {"true", GopsLexer::TRUE},
-      {"false", GopsLexer::FALSE},     {"KiB", GopsLexer::UNIT},
-      {"MiB", GopsLexer::UNIT},        {"GiB", GopsLexer::UNIT},
-      {"TiB", GopsLexer::UNIT},        {"KB", GopsLexer::UNIT},
-      {"MB", GopsLexer::UNIT},         {"GB", GopsLexer::UNIT},
-      {"TB", GopsLexer::UNIT},         {"kb", GopsLexer::UNIT},
-      {"mb", GopsLexer::UNIT},         {"gb", GopsLexer::UNIT},
-      {"kib", GopsLexer::UNIT},        {"mib", GopsLexer::UNIT},
-      {"gib", GopsLexer::UNIT},        {"vcpu", GopsLexer::UNIT},
-      {"vCPU", GopsLexer::UNIT},       {"VCPU", GopsLexer::UNIT},
-      {"vcpus", GopsLexer::UNIT},
-  };
   std::size_t n = e - b;
-  if (n > 11) return GopsLexer::IDENT;  // longer than the longest literal
+  if (n > kLongestLiteral) return GopsLexer::IDENT;
   for (const auto& lit : kLiterals) {
     if (lit.text.size() != n) continue;
     std::size_t k = 0;

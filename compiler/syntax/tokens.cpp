@@ -1,6 +1,7 @@
 #include <antlr4-runtime.h>
 
 #include "GopsLexer.h"
+#include "syntax/keywords.h"
 #include "syntax/lexing.h"
 #include "syntax/parser.h"
 
@@ -45,11 +46,8 @@ LexedInput::LexedInput(std::string_view text) {
 namespace {
 TokenClass classify(std::size_t type) {
   switch (type) {
-    case GopsLexer::APP: case GopsLexer::ENVIRONMENT: case GopsLexer::SERVICE: case GopsLexer::JOB:
-    case GopsLexer::TEMPLATE: case GopsLexer::ROLLOUT: case GopsLexer::PROMOTE: case GopsLexer::IMPORT:
-    case GopsLexer::EXTENDS: case GopsLexer::IN: case GopsLexer::STEP: case GopsLexer::FOR:
-    case GopsLexer::EVERY: case GopsLexer::ROLLBACK: case GopsLexer::WHEN: case GopsLexer::TRUE:
-    case GopsLexer::FALSE:
+#define GOPS_KEYWORD(Token, Text, Kind) case GopsLexer::Token:
+#include "syntax/keywords.def"
       return TokenClass::Keyword;
     case GopsLexer::IDENT: return TokenClass::Name;
     case GopsLexer::STRING: case GopsLexer::UNTERMINATED_STRING: return TokenClass::String;
@@ -82,11 +80,24 @@ std::vector<Token> lexFile(const SourceFile& file) {
   return out;
 }
 
+std::vector<LexerTokenName> lexerVocabulary() {
+  LexedInput input("");
+  GopsLexer lexer(&input.stream());
+  const antlr4::dfa::Vocabulary& vocabulary = lexer.getVocabulary();
+  std::vector<LexerTokenName> out;
+  for (std::size_t type = 0; type <= vocabulary.getMaxTokenType(); ++type) {
+    out.push_back({vocabulary.getSymbolicName(type), vocabulary.getLiteralName(type)});
+  }
+  return out;
+}
+
 const std::vector<std::string>& keywords() {
-  static const std::vector<std::string> kKeywords = {"app",  "environment", "service", "job",      "template", "rollout",
-                                                     "promote", "import",   "extends", "in",       "step",     "for",
-                                                     "every", "rollback",   "when",    "true",     "false"};
-  return kKeywords;
+  static const std::vector<std::string> kWords = [] {
+    std::vector<std::string> words;
+    for (const Keyword& k : kKeywords) words.emplace_back(k.text);
+    return words;
+  }();
+  return kWords;
 }
 
 }  // namespace gops::syntax

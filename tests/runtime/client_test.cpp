@@ -4,6 +4,7 @@
 #include "gops/aws/client.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <sstream>
 

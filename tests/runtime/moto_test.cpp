@@ -3,6 +3,7 @@
 // and answers as account 123456789012.
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <sstream>

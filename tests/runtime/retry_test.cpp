@@ -4,6 +4,7 @@
 #include "gops/aws/retry.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "gops/aws/client.h"
 #include "gops/aws/credential_providers.h"

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "gops/aws/credentials.h"
 #include "gops/aws/error.h"
@@ -130,6 +131,10 @@ nlohmann::json AwsClient::callJson(std::string_view service, std::string_view op
     throw ResponseError(fmt::format("{} {}: the response is not valid JSON", info.key, operation));
   }
   return parsed;
+}
+
+nlohmann::json AwsClient::callJson(std::string_view service, std::string_view operation) {
+  return callJson(service, operation, nlohmann::json::object());
 }
 
 XmlDocument AwsClient::callQuery(std::string_view service, std::string_view action,

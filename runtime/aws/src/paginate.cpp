@@ -1,6 +1,7 @@
 #include "gops/aws/paginate.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "gops/aws/error.h"
 

@@ -11,12 +11,15 @@
 // Errors: AwsError for an AWS error response (after retries), TransportError when no
 // response could be obtained, CredentialsError, ConfigError, ResponseError for a
 // malformed success response.
+//
+// The header declares nlohmann::json only (json_fwd.hpp): code that builds a request
+// or reads a response includes <nlohmann/json.hpp>.
 
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // code that reads or builds the JSON includes json.hpp
 
 #include "gops/aws/config.h"
 #include "gops/aws/encoding.h"
@@ -41,7 +44,10 @@ class AwsClient {
   /// `Content-Type: application/x-amz-json-<version>`. Returns the parsed response body
   /// ({} for an empty body). `service` is a key of services.h ("ssm", "ecs", ...).
   nlohmann::json callJson(std::string_view service, std::string_view operation,
-                          const nlohmann::json& input = nlohmann::json::object());
+                          const nlohmann::json& input);
+  /// The same with the input `{}`. (An overload rather than a default argument, which
+  /// would need the complete json type in this header.)
+  nlohmann::json callJson(std::string_view service, std::string_view operation);
 
   /// A query-protocol call: POST / with the form body Action=<action>&Version=<api
   /// version>&<params>. Returns the parsed XML response.
