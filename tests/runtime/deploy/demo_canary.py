@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_deploy_tests import SPEC, Moto, World  # noqa: E402
+from harness import SPEC, Moto, World  # noqa: E402
 
 
 def main():

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_deploy_tests import Failure, check, run_suite, SPEC  # noqa: E402  (exits 77 without moto/boto3)
+from harness import Failure, check, run_suite, SPEC  # noqa: E402  (exits 77 without moto/boto3)
 
 SOAK = 5  # soak(5s) in testapp.gops's `promote canary -> promoted`
 ALARM = "testapp-canary-errors"
