@@ -57,6 +57,7 @@ LE       : '<=' ;
 GT       : '>' ;
 LT       : '<' ;
 ASSIGN   : '=' ;
+PLUS     : '+' ;
 
 // Three or more dot-separated numbers, optionally with a prefix length: a CIDR block
 // (`10.10.0.0/16`). Malformed ones (`10.10.0/16`) lex here too and get a checker error.

@@ -23,19 +23,26 @@ body : LBRACE stmt* RBRACE ;
 stmt
   : IN name body                                            # overrideStmt
   | STEP value (FOR | EVERY) value                          # stepStmt
-  | ROLLBACK WHEN value (compare value)? (FOR value)?        # rollbackStmt
-  | name ASSIGN value                                       # attrStmt
+  | ROLLBACK WHEN value (compare sum)? (FOR value)?          # rollbackStmt
+  | name ASSIGN (value | body)                              # attrStmt
   | name body                                               # blockStmt
+  | kind=IDENT label=name body                              # labeledBlockStmt
+  | verb=IDENT listValue word=name listValue                # clauseStmt
   ;
 
 compare : GT | GE | LT | LE ;
+
+// A threshold: `1%`, or `stable + 0.5%` (a comparison with the stable version).
+sum : value (PLUS value)? ;
+
+listValue : LBRACK (value (COMMA value)* COMMA?)? RBRACK ;
 
 value
   : STRING                                                  # stringValue
   | NUMBER UNIT?                                            # numberValue
   | DOTTED                                                  # dottedValue
   | (TRUE | FALSE)                                          # boolValue
-  | LBRACK (value (COMMA value)* COMMA?)? RBRACK            # listValue
+  | listValue                                               # listValueAlt
   | name LPAREN (arg (COMMA arg)* COMMA?)? RPAREN           # callValue
   | name body                                               # objectValue
   | name                                                    # refValue

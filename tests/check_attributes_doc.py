@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-BODIES = ["app", "environment", "service", "job", "promote", "rolling", "blue_green"]
+BODIES = ["app", "environment", "service", "job", "promote", "rolling", "blue_green", "canary", "linear", "task", "capacity"]
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gops", required=True)

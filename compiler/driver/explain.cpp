@@ -40,6 +40,10 @@ const std::vector<Body>& bodies() {
       {"promote", Scope::Promote, true, true, "promotions"},
       {"rolling", Scope::Rolling, true, true, "`rolling { }` rollouts"},
       {"blue_green", Scope::BlueGreen, true, true, "`blue_green { }` rollouts"},
+      {"canary", Scope::Canary, true, true, "`canary { }` rollouts"},
+      {"linear", Scope::Linear, true, true, "`linear { }` rollouts"},
+      {"task", Scope::Task, true, true, "`before_deploy = task { }`"},
+      {"capacity", Scope::Capacity, true, true, "`capacity = { }`"},
   };
   return k;
 }
@@ -205,7 +209,7 @@ int runExplain(const GlobalOptions&, const ExplainOptions& o) {
       if (!o.topic.empty()) return 0;
     }
     if (o.topic.empty()) return 0;
-    std::cerr << fmt::format("gops: error: `{}` names no body; write one of app, environment, service, job, promote, rolling, blue_green\n", o.topic);
+    std::cerr << fmt::format("gops: error: `{}` names no body; write one of app, environment, service, job, promote, rolling, blue_green, canary, linear, task, capacity\n", o.topic);
     return 2;
   }
   if (o.list || o.topic.empty()) {

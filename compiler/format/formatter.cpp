@@ -330,11 +330,21 @@ class Formatter {
         if (!s.values.empty()) valueAt(0);
         break;
       case ast::StmtKind::Block:
-        r.align = Align::Block;
+        // A named block (`sidecar envoy { }`) is not aligned with its neighbours.
+        r.align = s.label.empty() ? Align::Block : Align::None;
         r.nameLen = s.name.size();
-        code() = s.name + ' ';
+        code() = s.name + ' ' + (s.label.empty() ? std::string() : s.label + ' ');
         hoist(s.bodyRange.begin);
         body(r.lines, s.body, s.bodyRange, s.singleLine);
+        break;
+      case ast::StmtKind::Clause:
+        // `allow [...] on [...]`: the list, then each word and its value.
+        code() = s.name + ' ';
+        if (!s.values.empty()) valueAt(0);
+        for (std::size_t i = 0; i < s.words.size() && i + 1 < s.values.size(); ++i) {
+          code() += ' ' + s.words[i] + ' ';
+          valueAt(i + 1);
+        }
         break;
       case ast::StmtKind::Override:
         code() = "in " + s.name + ' ';
@@ -449,9 +459,16 @@ class Formatter {
             });
         break;
       case ast::ValueKind::Object:
-        d.back().code += v.text + ' ';
+        if (!v.text.empty()) d.back().code += v.text + ' ';  // `{ spot = 70% }` has no name
         hoist(v.bodyRange.begin);
         body(d, v.body, v.bodyRange, v.singleLine);
+        break;
+      case ast::ValueKind::Sum:
+        if (v.items.size() == 2) {
+          value(d, v.items[0]);
+          d.back().code += " + ";
+          value(d, v.items[1]);
+        }
         break;
       case ast::ValueKind::Error:
         // Only the comparison placeholder of `rollback when alarm(...)`, which is not printed.

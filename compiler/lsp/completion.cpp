@@ -88,6 +88,7 @@ void addValuesFor(std::vector<CompletionItem>& out, const Snapshot& s, sema::Ty 
     case Ty::Image: for (auto n : {"ecr", "image"}) addValueDoc(out, n, CompletionKind::Function); break;
     case Ty::Secret: for (auto n : {"ssm", "secretsmanager"}) addValueDoc(out, n, CompletionKind::Function); break;
     case Ty::Schedule: for (auto n : {"cron", "rate"}) addValueDoc(out, n, CompletionKind::Function); break;
+    case Ty::Engine: for (auto n : {"gops", "ecs"}) addValueDoc(out, n, CompletionKind::Value); break;
     case Ty::GateList: for (auto n : {"tests_passed", "security_scan", "approval", "soak"}) addValueDoc(out, n, CompletionKind::Value); break;
     case Ty::Bool: for (auto n : {"true", "false"}) out.push_back({n, CompletionKind::Keyword, "a boolean", {}, {}, {}}); break;
     case Ty::Rollout:

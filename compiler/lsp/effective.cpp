@@ -30,11 +30,12 @@ std::vector<EnvValue> effectiveValues(const Snapshot& s, const ast::Decl& unit, 
                                       const std::string& attr) {
   const std::vector<const ast::Decl*> layers = sema::extendsChain(unit, s.analysis.templates);
   const std::string_view block = blockPath.empty() ? std::string_view() : std::string_view(blockPath.front());
+  const std::string_view label = blockPath.size() > 1 ? std::string_view(blockPath[1]) : std::string_view();
   std::vector<EnvValue> out;
   for (const auto& env : s.environments()) {
-    EnvValue v{env, {}, false};
+    EnvValue v{env, {}, false, {}};
     sema::Resolution r = sema::resolve(layers, env);
-    if (const sema::Setting* set = sema::find(r, block, attr); set && *set) {
+    if (const sema::Setting* set = sema::find(r, block, attr, label); set && *set) {
       v.text = collapse(s.program.sources.textOf(set->stmt->value().range));
       v.overridden = set->inOverride;
     } else if (const sema::AttrSpec* spec = sema::findAttr(sema::Scope::Unit, block, attr)) {

@@ -21,7 +21,7 @@ struct EnvValue {
   bool overridden = false;       ///< set by an `in ENV { }` block
   std::string defaultText;       ///< when unset: the default as the docs give it (`1`, the environment's, required)
 };
-/// `blockPath` names at most one block (`autoscale`), `attr` its field.
+/// `blockPath` names at most one block (`autoscale`, or a named one: `sidecar`, `envoy`), `attr` its field.
 std::vector<EnvValue> effectiveValues(const Snapshot& s, const ast::Decl& unit, const std::vector<std::string>& blockPath,
                                       const std::string& attr);
 /// "dev 2 · staging `1` (default) · prod 6"

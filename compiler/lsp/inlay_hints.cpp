@@ -13,8 +13,9 @@ void hintsIn(const Snapshot& s, const ast::Decl& d, const std::vector<ast::Stmt>
     if (st.range.end < begin || st.range.begin > end) continue;
     if (st.kind == ast::StmtKind::Block && path.empty()) {
       path.push_back(st.name);
+      if (!st.label.empty()) path.push_back(st.label);
       hintsIn(s, d, st.body, path, begin, end, out);
-      path.pop_back();
+      path.clear();
     }
     // `in prod { ... }` holds the same attributes: the hint shows the other environments.
     if (st.kind == ast::StmtKind::Override && path.empty()) hintsIn(s, d, st.body, path, begin, end, out);

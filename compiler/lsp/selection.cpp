@@ -46,6 +46,7 @@ class Walker {
         sel_.inBody = true;
         if (s.kind == ast::StmtKind::Block) {
           sel_.blockPath.push_back(s.name);
+          if (!s.label.empty()) sel_.blockPath.push_back(s.label);  // a named block: `sidecar envoy`
           sel_.block = sel_.schema ? sel_.schema->block(s.name) : nullptr;
           if (!sel_.block) sel_.schema = nullptr;
         } else {

@@ -20,7 +20,8 @@ struct Selection {
   const sema::Schema* schema = nullptr;      ///< attributes and blocks allowed in that body
   const sema::BlockSpec* block = nullptr;    ///< set when that body is a block such as `health`
   bool inRolloutStrategy = false;            ///< inside `canary { ... }` / `linear { ... }`
-  /// Names of the `Block` statements from the declaration body down to the cursor.
+  /// Names of the `Block` statements from the declaration body down to the cursor; a
+  /// named block (`sidecar envoy { }`) gives its kind and then its name.
   std::vector<std::string> blockPath;
   /// The environment of an enclosing `in ENV { }`, if any.
   std::string overrideEnv;

@@ -27,10 +27,14 @@ std::vector<OutlineSymbol> body(const std::vector<ast::Stmt>& stmts) {
     SourceRange sel = s.nameRange.valid() ? s.nameRange : s.range;
     switch (s.kind) {
       case ast::StmtKind::Attr: out.push_back({s.name, {}, OutlineKind::Attribute, s.range, sel, {}}); break;
-      case ast::StmtKind::Block: out.push_back({s.name, {}, OutlineKind::Block, s.range, sel, body(s.body)}); break;
+      case ast::StmtKind::Block:
+        out.push_back({s.label.empty() ? s.name : s.name + " " + s.label, {}, OutlineKind::Block, s.range, s.labelRange.valid() ? s.labelRange : sel,
+                       body(s.body)});
+        break;
       case ast::StmtKind::Override: out.push_back({"in " + s.name, {}, OutlineKind::Override, s.range, sel, body(s.body)}); break;
       case ast::StmtKind::Step:
-      case ast::StmtKind::Rollback: break;
+      case ast::StmtKind::Rollback:
+      case ast::StmtKind::Clause: break;
     }
   }
   return out;

@@ -31,6 +31,18 @@ std::vector<const Promotion*> AppModel::promotionsOutOf(const std::string& env) 
   return out;
 }
 
+const char* toString(Workload::Platform p) {
+  return p == Workload::Platform::Arm64 ? "arm64" : "x86_64";
+}
+
+const char* toString(Rollout::Engine e) {
+  switch (e) {
+    case Rollout::Engine::Gops: return "gops";
+    case Rollout::Engine::Ecs: return "ecs";
+  }
+  return "gops";
+}
+
 const char* toString(Rollout::Kind k) {
   switch (k) {
     case Rollout::Kind::Rolling: return "rolling";

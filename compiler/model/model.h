@@ -37,6 +37,18 @@ struct Network {
   std::string cidr = "10.0.0.0/16";
   int zones = 2;
   enum class Nat { None, Single, PerZone } nat = Nat::Single;
+  /// `vpc = existing("vpc-...")`: the environment runs in a VPC it does not create
+  /// (cidr and nat are then the VPC's own). Its subnets are the ones listed, else
+  /// found by their tag `Tier` (`private`, `public`), `zones` of each.
+  std::string existingVpc;
+  std::vector<std::string> privateSubnets;
+  std::vector<std::string> publicSubnets;
+};
+
+/// Route 53: the hosted zone the public hostnames are in; gops writes their records
+/// and the certificate's validation records there.
+struct Dns {
+  std::string zone;  ///< "shop.example.com"
 };
 
 /// A schedule for drift checks and jobs.
@@ -54,9 +66,12 @@ struct RollbackCondition {
   std::string metric;     ///< http_5xx_rate, p99_latency, ..., or "alarm"
   std::string alarmName;  ///< metric == "alarm": the existing CloudWatch alarm
   Comparison op = Comparison::Greater;
-  double threshold = 0;   ///< in `unit`
+  double threshold = 0;   ///< in `unit`; with `baseline`, the margin over the stable version
   std::string unit;       ///< "percent", "seconds", "count" ("" for alarm)
   double forSeconds = 60; ///< how long the condition must hold
+  /// `rollback when M > stable + X`: the new version's M is compared with the stable
+  /// version's, both measured at their own target groups (traffic-shifting rollouts).
+  bool baseline = false;
 };
 
 struct Step {
@@ -66,7 +81,13 @@ struct Step {
 
 struct Rollout {
   enum class Kind { Rolling, BlueGreen, Canary, Linear } kind = Kind::Rolling;
+  /// Who runs a traffic-shifting rollout: gops' own engine (gops apply shifts the
+  /// listener weights between task sets) or ECS's native deployment strategy.
+  enum class Engine { Gops, Ecs } engine = Engine::Gops;
   std::string preset;        ///< the named rollout it came from, or empty when written inline
+  /// Traffic-shifting rollouts: a minute in which the new version served fewer
+  /// requests than this gives no verdict on its rates and latency.
+  int minRequests = 10;
   // Rolling
   double minHealthyPercent = 100;
   double maxPercent = 200;
@@ -101,9 +122,13 @@ struct Secret {
 struct Expose {
   enum class Kind { None, Public, Internal } kind = Kind::None;
   std::vector<std::string> hosts;  ///< Public only
+  std::vector<std::string> paths;  ///< Public only: path patterns (`/api/*`) routed to the service; empty: every path
 };
 
 struct Health {
+  /// The container's own check (ECS `healthCheck.command`, `CMD` or `CMD-SHELL`
+  /// first); empty: a request for `path` on the port.
+  std::vector<std::string> command;
   std::string path = "/";
   double intervalSeconds = 30;
   double timeoutSeconds = 5;
@@ -120,6 +145,50 @@ struct Autoscale {
   std::optional<int> requestsPerTarget;
 };
 
+/// `allow [actions] on [resources]`: what the task role may do.
+struct Grant {
+  std::vector<std::string> actions;    ///< `s3:GetObject`, as written
+  std::vector<std::string> resources;  ///< ARNs (or `*`), as written
+};
+
+/// A container beside the workload's own in its task.
+struct Sidecar {
+  std::string name;
+  Image image;
+  int cpu = 0;     ///< CPU units taken from the task's
+  int memory = 0;  ///< MiB taken from the task's
+  bool essential = true;
+  std::optional<int> port;
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  /// FireLens: "fluentbit" or "fluentd" when it routes the task's logs; else empty.
+  std::string logRouter;
+  std::vector<std::string> healthCommand;
+};
+
+/// An EFS file system mounted into the workload's container.
+struct Volume {
+  std::string name;
+  std::string efs;          ///< "fs-0123456789abcdef0"
+  std::string path;         ///< where it is mounted in the container
+  bool readOnly = false;
+  std::string accessPoint;  ///< "fsap-...", optional
+};
+
+/// Where tasks run: on-demand Fargate, Fargate Spot, or a share of each.
+struct Capacity {
+  double spotPercent = 0;  ///< 0: on demand only; 100: Spot only
+  int onDemandBase = 0;    ///< tasks always on demand before the shares apply
+};
+
+/// A one-off task of the service's new revision (`before_deploy = task { ... }`).
+struct Task {
+  std::vector<std::string> command;
+  double timeoutSeconds = 600;
+  int cpu = 0;     ///< CPU units; 0: the service's
+  int memory = 0;  ///< MiB; 0: the service's
+};
+
 /// What a service and a job share.
 struct Workload {
   std::string name;
@@ -132,6 +201,14 @@ struct Workload {
   std::map<std::string, Secret> secrets;
   int logRetentionDays = 30;
   std::vector<std::string> templates;  ///< the `extends` chain, nearest first
+  std::vector<Grant> permissions;      ///< the task role's, in the order written (templates first)
+  std::vector<Sidecar> sidecars;       ///< sorted by name
+  std::vector<Volume> volumes;         ///< sorted by name
+  enum class Platform { X86_64, Arm64 } platform = Platform::X86_64;
+  Capacity capacity;
+  int ephemeralStorageGiB = 0;  ///< 0: Fargate's default, 20 GiB
+  /// The FireLens options of the workload's container when a sidecar routes its logs.
+  std::map<std::string, std::string> logOptions;
 };
 
 struct Service : Workload {
@@ -146,6 +223,7 @@ struct Service : Workload {
   /// traffic but this service has no load balancer, so it rolls).
   std::string rolloutSource;
   std::vector<std::string> dependsOn;
+  std::optional<Task> beforeDeploy;  ///< run, and must succeed, before any traffic moves
 };
 
 struct Job : Workload {
@@ -174,6 +252,14 @@ struct Environment {
   Network network;
   std::vector<std::string> tests;
   std::optional<Schedule> driftCheck;
+  /// `load_balancer = existing("arn:...")`: public services are routed by this ALB
+  /// (its HTTPS listener) instead of one the environment creates.
+  std::string existingLoadBalancer;
+  /// `cluster = existing("name")`: services and jobs run on this ECS cluster.
+  std::string existingCluster;
+  std::optional<Dns> dns;
+  /// `notify = sns("arn:...")`: every alarm notifies this SNS topic.
+  std::string notifyTopic;
   Rollout rollout;          ///< the environment's default rollout
   std::string rolloutSource;  ///< "environment" or "default"
   std::vector<Service> services;  ///< sorted by name
@@ -194,8 +280,10 @@ struct AppModel {
 };
 
 const char* toString(Rollout::Kind k);
+const char* toString(Rollout::Engine e);
 const char* toString(Comparison c);
 const char* toString(Gate::Kind k);
 const char* toString(Network::Nat n);
+const char* toString(Workload::Platform p);
 
 }  // namespace gops::model

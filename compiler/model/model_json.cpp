@@ -61,6 +61,42 @@ void workloadJson(json& j, const Workload& w) {
   j["log_retention_days"] = w.logRetentionDays;
 }
 
+/// What real teams' workloads add: the task role's grants, sidecars, volumes, the
+/// architecture, Spot, disk and FireLens options (appended after the older keys).
+void workloadExtrasJson(json& j, const Workload& w) {
+  j["platform"] = toString(w.platform);
+  j["capacity"] = {{"spot_percent", number(w.capacity.spotPercent)}, {"on_demand_base", w.capacity.onDemandBase}};
+  j["ephemeral_storage_gib"] = w.ephemeralStorageGiB == 0 ? 20 : w.ephemeralStorageGiB;
+  j["permissions"] = json::array();
+  for (const auto& g : w.permissions) j["permissions"].push_back({{"actions", g.actions}, {"resources", g.resources}});
+  j["sidecars"] = json::array();
+  for (const auto& sc : w.sidecars) {
+    json s;
+    s["name"] = sc.name;
+    s["image"] = imageJson(sc.image);
+    s["cpu"] = sc.cpu;
+    s["memory"] = sc.memory;
+    s["essential"] = sc.essential;
+    s["port"] = sc.port ? json(*sc.port) : json(nullptr);
+    s["command"] = sc.command;
+    s["env"] = json::object();
+    for (const auto& [k, v] : sc.env) s["env"][k] = v;
+    s["log_router"] = sc.logRouter.empty() ? json(nullptr) : json(sc.logRouter);
+    s["health_check"] = sc.healthCommand;
+    j["sidecars"].push_back(s);
+  }
+  j["volumes"] = json::array();
+  for (const auto& v : w.volumes) {
+    j["volumes"].push_back({{"name", v.name},
+                            {"efs", v.efs},
+                            {"path", v.path},
+                            {"read_only", v.readOnly},
+                            {"access_point", v.accessPoint.empty() ? json(nullptr) : json(v.accessPoint)}});
+  }
+  j["log_options"] = json::object();
+  for (const auto& [k, v] : w.logOptions) j["log_options"][k] = v;
+}
+
 json gateJson(const Gate& g) {
   json j;
   j["kind"] = toString(g.kind);
@@ -110,6 +146,10 @@ json rolloutToJson(const Rollout& r) {
       for (const auto& s : r.steps) j["steps"].push_back({{"weight", number(s.weight)}, {"hold_seconds", number(s.holdSeconds)}});
       break;
   }
+  if (r.shiftsTraffic()) {
+    j["engine"] = toString(r.engine);
+    j["min_requests"] = r.minRequests;
+  }
   j["rollback"] = json::array();
   for (const auto& c : r.rollback) {
     json cj;
@@ -117,6 +157,7 @@ json rolloutToJson(const Rollout& r) {
     if (c.metric == "alarm") cj["alarm_name"] = c.alarmName;
     cj["op"] = toString(c.op);
     if (c.metric != "alarm") {
+      if (c.baseline) cj["compare_to"] = "stable";  // threshold: the margin over the stable version
       cj["threshold"] = number(c.threshold);
       cj["unit"] = c.unit;
     }
@@ -146,6 +187,17 @@ json environmentToJson(const AppModel& app, const Environment& env) {
   e["drift_check"] = env.driftCheck ? scheduleToJson(*env.driftCheck) : json(nullptr);
   e["rollout"] = rolloutToJson(env.rollout);
   e["rollout"]["source"] = env.rolloutSource;
+  if (!env.network.existingVpc.empty()) {
+    e["network"]["cidr"] = nullptr;  // the existing VPC's own
+    e["network"]["nat"] = nullptr;
+    e["network"]["vpc"] = env.network.existingVpc;
+    e["network"]["private_subnets"] = env.network.privateSubnets;
+    e["network"]["public_subnets"] = env.network.publicSubnets;
+  }
+  e["load_balancer"] = env.existingLoadBalancer.empty() ? json(nullptr) : json(env.existingLoadBalancer);
+  e["cluster"] = env.existingCluster.empty() ? json(nullptr) : json(env.existingCluster);
+  e["dns"] = env.dns ? json({{"zone", env.dns->zone}}) : json(nullptr);
+  e["notify"] = env.notifyTopic.empty() ? json(nullptr) : json(env.notifyTopic);
   j["environment"] = e;
 
   j["services"] = json::array();
@@ -157,6 +209,7 @@ json environmentToJson(const AppModel& app, const Environment& env) {
     json ex;
     ex["kind"] = s.expose.kind == Expose::Kind::Public ? "public" : s.expose.kind == Expose::Kind::Internal ? "internal" : "none";
     if (s.expose.kind == Expose::Kind::Public) ex["hosts"] = s.expose.hosts;
+    if (!s.expose.paths.empty()) ex["paths"] = s.expose.paths;
     sj["expose"] = ex;
     if (s.health) {
       const auto& h = *s.health;
@@ -166,6 +219,7 @@ json environmentToJson(const AppModel& app, const Environment& env) {
                       {"healthy_threshold", h.healthyThreshold},
                       {"unhealthy_threshold", h.unhealthyThreshold},
                       {"grace_period_seconds", number(h.gracePeriodSeconds)}};
+      if (!h.command.empty()) sj["health"]["command"] = h.command;
     } else {
       sj["health"] = nullptr;
     }
@@ -184,6 +238,16 @@ json environmentToJson(const AppModel& app, const Environment& env) {
     sj["rollout"] = rolloutToJson(s.rollout);
     sj["rollout"]["source"] = s.rolloutSource;
     sj["depends_on"] = s.dependsOn;
+    if (s.beforeDeploy) {
+      const auto& t = *s.beforeDeploy;
+      sj["before_deploy"] = {{"command", t.command},
+                             {"timeout_seconds", number(t.timeoutSeconds)},
+                             {"cpu", t.cpu == 0 ? s.cpu : t.cpu},
+                             {"memory", t.memory == 0 ? s.memory : t.memory}};
+    } else {
+      sj["before_deploy"] = nullptr;
+    }
+    workloadExtrasJson(sj, s);
     j["services"].push_back(sj);
   }
   j["jobs"] = json::array();
@@ -192,6 +256,7 @@ json environmentToJson(const AppModel& app, const Environment& env) {
     workloadJson(jj, jb);
     jj["schedule"] = scheduleToJson(jb.schedule);
     jj["timeout_seconds"] = number(jb.timeoutSeconds);
+    workloadExtrasJson(jj, jb);
     j["jobs"].push_back(jj);
   }
   json promo;

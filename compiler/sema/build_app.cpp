@@ -1,12 +1,14 @@
 // The build pass for the bodies that are written once: the app, named rollouts,
 // environments and promotions.
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "sema/checking.h"
+#include "sema/eval_util.h"
 #include "sema/fill.h"
 #include "sema/tables.h"
 #include "support/text.h"
@@ -163,6 +165,142 @@ void buildNetwork(CheckState& st, BodyValues& values, model::Environment& e) {
   }
 }
 
+std::vector<std::string> splitColons(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t c = s.find(':', start);
+    if (out.size() == 5 || c == std::string::npos) {
+      out.push_back(s.substr(start));  // the resource part keeps its own colons
+      return out;
+    }
+    out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+}
+
+/// `existing(...)` in the network block: the VPC and subnets, and what they replace.
+void buildExistingNetwork(CheckState& st, const BodyView& v, BodyValues& values, model::Environment& e) {
+  model::Network& n = e.network;
+  const ast::Stmt* vpc = values.stmt(AttrId::NetworkVpc);
+  const ast::Stmt* priv = values.stmt(AttrId::NetworkPrivateSubnets);
+  const ast::Stmt* pub = values.stmt(AttrId::NetworkPublicSubnets);
+  if (!vpc) {
+    for (const ast::Stmt* s : {priv, pub}) {
+      if (!s) continue;
+      st.diags.report(Code::ExistingConflict, s->nameRange, fmt::format("`{}` lists subnets of an existing VPC, and the network has none", s->name),
+                      "no existing VPC")
+          .help("add `vpc = existing(\"vpc-...\")`, or remove the list and let the environment create its subnets");
+    }
+    return;
+  }
+  if (values(AttrId::NetworkVpc) && !validResourceId(n.existingVpc, "vpc")) {
+    st.diags.report(Code::InvalidResourceId, vpc->value().range, fmt::format("`{}` is not a VPC id", n.existingVpc), "not a VPC id")
+        .help("VPC ids are `vpc-` and 8 or 17 hexadecimal digits, like `vpc-0abc1234def567890`");
+  }
+  for (AttrId id : {AttrId::NetworkCidr, AttrId::NetworkNat}) {
+    if (const ast::Stmt* s = values.stmt(id)) {
+      st.diags.report(Code::ExistingConflict, s->nameRange,
+                      fmt::format("`{}` is the existing VPC's own: the environment creates no VPC, NAT or subnets", s->name), "not with `existing`")
+          .label(vpc->value().range, "the existing VPC")
+          .help(fmt::format("remove `{}`", s->name));
+    }
+  }
+  for (const auto& [s, list] : {std::pair{priv, &n.privateSubnets}, std::pair{pub, &n.publicSubnets}}) {
+    if (!s || !values(s == priv ? AttrId::NetworkPrivateSubnets : AttrId::NetworkPublicSubnets)) continue;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (validResourceId((*list)[i], "subnet")) continue;
+      const auto& items = s->value().items;
+      st.diags.report(Code::InvalidResourceId, i < items.size() ? items[i].range : s->value().range,
+                      fmt::format("`{}` is not a subnet id", (*list)[i]), "not a subnet id")
+          .help("subnet ids are `subnet-` and 8 or 17 hexadecimal digits");
+    }
+    if (list->empty()) {
+      st.diags.report(Code::MissingAttribute, s->value().range, fmt::format("`{}` is empty", s->name), "no subnets")
+          .help("list one subnet per zone, or remove the list to find them by their `Tier` tag");
+    }
+  }
+  if (priv && !n.privateSubnets.empty()) {
+    if (const ast::Stmt* z = values.stmt(AttrId::NetworkZones)) {
+      if (values(AttrId::NetworkZones) && n.zones != static_cast<int>(n.privateSubnets.size())) {
+        st.diags.report(Code::ExistingConflict, z->value().range,
+                        fmt::format("`zones = {}`, and `private_subnets` lists {}: with listed subnets, the zones are theirs", n.zones,
+                                    n.privateSubnets.size()),
+                        "not the number of subnets")
+            .label(priv->value().range, "the subnets")
+            .help("remove `zones`");
+      }
+    }
+    n.zones = static_cast<int>(n.privateSubnets.size());
+  }
+  n.cidr.clear();  // the VPC's own, unknown here
+  (void)v;
+}
+
+/// `load_balancer`, `cluster`, `notify`, `dns`: what the environment uses instead of creating.
+void buildExisting(CheckState& st, BodyValues& values, model::Environment& e) {
+  const std::string partition = partitionOfRegion(e.region);
+  if (values(AttrId::EnvLoadBalancer)) {
+    const ast::Stmt* s = values.stmt(AttrId::EnvLoadBalancer);
+    std::optional<std::string> problem = arnProblem(e.existingLoadBalancer, partition, "elasticloadbalancing");
+    if (!problem) {
+      // arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID
+      auto parts = splitColons(e.existingLoadBalancer);
+      if (parts.size() < 6 || parts[5].rfind("loadbalancer/app/", 0) != 0) problem = "it is not an application load balancer (`loadbalancer/app/NAME/ID`)";
+      else if (parts[3] != e.region) problem = fmt::format("it is in `{}`, and the environment in `{}`", parts[3], e.region);
+      else if (!e.account.empty() && parts[4] != e.account) problem = fmt::format("it is in account `{}`, and the environment in `{}`", parts[4], e.account);
+    }
+    if (problem) {
+      st.diags.report(Code::InvalidArn, s->value().range, fmt::format("`{}` is not a load balancer the environment can use: {}", e.existingLoadBalancer, *problem),
+                      "not this environment's load balancer")
+          .help(fmt::format("write the ALB's ARN, like `existing(\"arn:{}:elasticloadbalancing:{}:{}:loadbalancer/app/shared/0123456789abcdef\")`",
+                            partition, e.region, e.account.empty() ? "123456789012" : e.account));
+    }
+  }
+  if (values(AttrId::EnvCluster)) {
+    const ast::Stmt* s = values.stmt(AttrId::EnvCluster);
+    const std::string& c = e.existingCluster;
+    bool name = c.size() <= 255 && std::all_of(c.begin(), c.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-'; });
+    std::optional<std::string> problem;
+    if (c.rfind("arn:", 0) == 0) {
+      problem = arnProblem(c, partition, "ecs");
+      if (!problem && splitColons(c)[5].rfind("cluster/", 0) != 0) problem = "it is not a cluster (`cluster/NAME`)";
+    } else if (!name) {
+      problem = "cluster names are letters, digits, `_` and `-`";
+    }
+    if (problem) {
+      st.diags.report(Code::InvalidArn, s->value().range, fmt::format("`{}` is not an ECS cluster: {}", c, *problem), "not a cluster")
+          .help("write the cluster's name, like `existing(\"shared\")`, or its ARN");
+    }
+  }
+  if (values.stmt(AttrId::EnvLoadBalancer) && !values.stmt(AttrId::NetworkVpc)) {
+    st.diags.report(Code::ExistingConflict, values.stmt(AttrId::EnvLoadBalancer)->nameRange,
+                    "an existing load balancer is in a VPC of its own, and the environment creates a new one",
+                    "in another VPC")
+        .help("run the environment in the load balancer's VPC: `network { vpc = existing(\"vpc-...\") }`");
+  }
+}
+
+void buildDns(CheckState& st, BodyValues& values, model::Environment& e) {
+  model::Dns dns;
+  fill(dns, Scope::Environment, "dns", values);
+  const ast::Stmt* zone = values.stmt(AttrId::DnsZone);
+  if (!zone) {
+    st.diags.report(Code::MissingAttribute, st.envViews[e.name].blocks.at("dns")->nameRange, "`dns` has no `zone`", "`zone` missing")
+        .help("add `zone = \"example.com\"`, the Route 53 hosted zone of the public hostnames");
+    return;
+  }
+  if (!values(AttrId::DnsZone)) return;
+  dns.zone = toLower(dns.zone);
+  while (!dns.zone.empty() && dns.zone.back() == '.') dns.zone.pop_back();
+  if (!validDnsName(dns.zone)) {
+    st.diags.report(Code::InvalidHostname, zone->value().range, fmt::format("`{}` is not a DNS zone name", dns.zone), "invalid zone")
+        .help("write the zone like `shop.example.com`");
+    return;
+  }
+  e.dns = dns;
+}
+
 }  // namespace
 
 void buildEnvironments(CheckState& st) {
@@ -190,9 +328,13 @@ void buildEnvironments(CheckState& st) {
     e.rolloutSource = values(AttrId::EnvRollout) ? "environment" : "default";
     if (v.blocks.count("approval")) buildApproval(st, v, values, e);
     buildNetwork(st, values, e);
+    buildExistingNetwork(st, v, values, e);
+    buildExisting(st, values, e);
+    if (v.blocks.count("dns")) buildDns(st, values, e);
     st.out.model.environments.push_back(std::move(e));
   }
 }
+
 
 void buildPromotions(CheckState& st) {
   std::map<std::pair<std::string, std::string>, const ast::Decl*> seen;

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sema/checking.h"
 #include "sema/fill.h"
@@ -99,6 +101,163 @@ class UnitBuilder {
     logRetention(w);
     envAndSecrets(w);
     fargateSize(w);
+    permissions(w);
+    sidecars(w);
+    volumes(w);
+    if (const Val* v = (*this)(AttrId::UnitEphemeralStorage)) {
+      const int gib = static_cast<int>(v->n / 1024);
+      w.ephemeralStorageGiB = gib == 20 ? 0 : gib;  // 20 GiB is Fargate's default: none to ask for
+    }
+    for (const auto& [k, set] : r_.entriesOf(BlockId::UnitLogOptions)) {
+      const Val& v = st_.evaluation.value(*set.stmt, Ty::String, ctx_);
+      if (v.ok) w.logOptions[k] = v.s;
+    }
+    std::optional<int> port;
+    if constexpr (std::is_same_v<W, model::Service>) port = w.port;
+    containerRules(w, port);
+    if (w.platform == model::Workload::Platform::Arm64 && w.capacity.spotPercent > 0) {
+      const ast::Stmt* capacity = stmt(AttrId::UnitCapacity);
+      auto b = st_.diags.report(Code::SpotArm, capacity ? capacity->value().range : d_.nameRange,
+                                fmt::format("{} `{}` runs on ARM64, and Fargate Spot runs only x86_64 tasks", ast::declKeyword(d_.kind), d_.name),
+                                "Spot with ARM64");
+      if (const ast::Stmt* p = stmt(AttrId::UnitPlatform)) b.label(p->value().range, "ARM64 here");
+      b.help("run ARM64 tasks on demand (`capacity = on_demand`), or build the image for `platform = x86_64` to use Spot");
+    }
+  }
+
+  /// The value of a field of the named block `nb` (a sidecar, a volume).
+  const Val* namedValue(const NamedBlock& nb, AttrId id) const {
+    const Setting* s = nb.field(id);
+    if (!s) return nullptr;
+    const Val& v = st_.evaluation.value(*s->stmt, attrSpec(id), ctx_);
+    return v.ok ? &v : nullptr;
+  }
+
+  void permissions(model::Workload& w) {
+    const BlockSpec& spec = blockSpec(BlockId::UnitPermissions);
+    for (const ast::Stmt* line : r_.clausesOf(BlockId::UnitPermissions)) {
+      const Val& v = st_.evaluation.grant(*line, spec, ctx_);
+      if (v.ok) w.permissions.push_back(v.grant);
+    }
+  }
+
+  void sidecars(model::Workload& w) {
+    for (const auto& [name, nb] : r_.namedOf(BlockId::UnitSidecar)) {
+      model::Sidecar sc;
+      sc.name = name;
+      fill(sc, Scope::Unit, "sidecar", [&](AttrId id) { return namedValue(nb, id); });
+      for (AttrId id : {AttrId::SidecarImage, AttrId::SidecarMemory}) {
+        if (nb.field(id)) continue;
+        const AttrSpec& a = attrSpec(id);
+        st_.diags.report(Code::MissingAttribute, nb.stmt->labelRange, fmt::format("sidecar `{}` has no `{}`", name, a.name),
+                         fmt::format("`{}` missing", a.name))
+            .help(fmt::format("add `{} = {}`", a.name, id == AttrId::SidecarImage ? "image(\"registry/name:tag\")" : "128 MiB"));
+      }
+      w.sidecars.push_back(std::move(sc));
+    }
+  }
+
+  void volumes(model::Workload& w) {
+    std::map<std::string, const ast::Stmt*> paths;
+    for (const auto& [name, nb] : r_.namedOf(BlockId::UnitVolume)) {
+      model::Volume vol;
+      vol.name = name;
+      fill(vol, Scope::Unit, "volume", [&](AttrId id) { return namedValue(nb, id); });
+      for (AttrId id : {AttrId::VolumeEfs, AttrId::VolumePath}) {
+        if (nb.field(id)) continue;
+        const AttrSpec& a = attrSpec(id);
+        st_.diags.report(Code::MissingAttribute, nb.stmt->labelRange, fmt::format("volume `{}` has no `{}`", name, a.name),
+                         fmt::format("`{}` missing", a.name))
+            .help(fmt::format("add `{} = {}`", a.name, id == AttrId::VolumeEfs ? "\"fs-0123456789abcdef0\"" : "\"/data\""));
+      }
+      if (namedValue(nb, AttrId::VolumePath)) {
+        const ast::Stmt* at = nb.field(AttrId::VolumePath)->stmt;
+        auto [it, inserted] = paths.emplace(vol.path, at);
+        if (!inserted) {
+          st_.diags.report(Code::VolumePath, at->value().range, fmt::format("two volumes are mounted at `{}`", vol.path), "taken")
+              .label(it->second->value().range, "mounted here too")
+              .help("mount each volume at a path of its own");
+        }
+      }
+      w.volumes.push_back(std::move(vol));
+    }
+  }
+
+  /// Rules across the task's containers: names, ports, the share of CPU and memory
+  /// the sidecars take from the task, FireLens.
+  void containerRules(const model::Workload& w, std::optional<int> port) {
+    const auto& named = r_.namedOf(BlockId::UnitSidecar);
+    auto stmtOf = [&](const std::string& sidecar, AttrId id) -> const ast::Stmt* {
+      auto it = named.find(sidecar);
+      if (it == named.end()) return nullptr;
+      const Setting* s = it->second.field(id);
+      return s ? s->stmt : nullptr;
+    };
+    // Names: a sidecar may not take the workload's own container's name.
+    for (const auto& sc : w.sidecars) {
+      if (sc.name == w.name) {
+        st_.diags.report(Code::ContainerName, named.at(sc.name).stmt->labelRange,
+                         fmt::format("the sidecar is named `{}`, the name of the {}'s own container", sc.name, ast::declKeyword(d_.kind)), "taken")
+            .help("give the sidecar another name, like `envoy`");
+      }
+    }
+    // Ports: one container per port in a task (awsvpc: they share the network).
+    std::map<int, std::string> ports;
+    if (port) ports[*port] = w.name;
+    for (const auto& sc : w.sidecars) {
+      if (!sc.port) continue;
+      auto [it, inserted] = ports.emplace(*sc.port, sc.name);
+      if (!inserted) {
+        auto b = st_.diags.report(Code::DuplicatePort, stmtOf(sc.name, AttrId::SidecarPort)->value().range,
+                                  fmt::format("sidecar `{}` listens on port {}, and so does `{}`", sc.name, *sc.port, it->second), "port taken");
+        if (it->second == w.name && stmt(AttrId::UnitPort)) b.label(stmt(AttrId::UnitPort)->value().range, fmt::format("`{}`'s port", w.name));
+        b.help("the containers of a task share its network: give each its own port");
+      }
+    }
+    // CPU and memory: the sidecars' come out of the task's, the rest is the workload's.
+    int cpu = 0, memory = 0;
+    std::vector<std::string> shares;
+    for (const auto& sc : w.sidecars) {
+      cpu += sc.cpu;
+      memory += sc.memory;
+      shares.push_back(fmt::format("`{}` {} MiB and {} CPU units", sc.name, sc.memory, sc.cpu));
+    }
+    if (!w.sidecars.empty() && (memory + 6 > w.memory || cpu >= w.cpu)) {
+      const bool mem = memory + 6 > w.memory;
+      const ast::Stmt* taskStmt = stmt(mem ? AttrId::UnitMemory : AttrId::UnitCpu);
+      auto b = st_.diags.report(Code::ContainersTooLarge, taskStmt ? taskStmt->value().range : d_.nameRange,
+                                mem ? fmt::format("the sidecars take {} MiB of the task's {} MiB, leaving {} for `{}`", memory, w.memory,
+                                                  memory >= w.memory ? std::string("nothing") : fmt::format("{} MiB", w.memory - memory), w.name)
+                                    : fmt::format("the sidecars take {} of the task's {} CPU units, leaving {} for `{}`", cpu, w.cpu,
+                                                  cpu >= w.cpu ? std::string("nothing") : std::to_string(w.cpu - cpu), w.name),
+                                "the task is too small");
+      for (const auto& sc : w.sidecars) {
+        if (const ast::Stmt* s = stmtOf(sc.name, mem ? AttrId::SidecarMemory : AttrId::SidecarCpu)) {
+          b.label(s->value().range, fmt::format("`{}` takes this", sc.name));
+        }
+      }
+      b.note(fmt::format("`cpu` and `memory` are the task's: {} take their share, and `{}` the rest", fmt::join(shares, ", "), w.name));
+      b.help(mem ? "raise the task's `memory` (to a size Fargate offers for its CPU), or give the sidecars less"
+                 : "raise the task's `cpu`, or give the sidecars less");
+    }
+    // FireLens: one router at most, and options only with one.
+    const model::Sidecar* router = nullptr;
+    for (const auto& sc : w.sidecars) {
+      if (sc.logRouter.empty()) continue;
+      if (router) {
+        st_.diags.report(Code::LogRouter, stmtOf(sc.name, AttrId::SidecarLogRouter)->value().range,
+                         fmt::format("sidecars `{}` and `{}` are both log routers; a task has one", router->name, sc.name), "second log router")
+            .label(stmtOf(router->name, AttrId::SidecarLogRouter)->value().range, "first here")
+            .help("keep `log_router` on one sidecar");
+      } else {
+        router = &sc;
+      }
+    }
+    if (!router && !w.logOptions.empty()) {
+      st_.diags.report(Code::LogRouter, block(BlockId::UnitLogOptions)->nameRange,
+                       "`log_options` configure a FireLens log router, and no sidecar of the task is one", "no log router")
+          .help("add a sidecar with `log_router = fluentbit` (the AWS for Fluent Bit image), or remove `log_options`");
+    }
   }
 
   /// Days, as the model keeps it (the evaluation checked it is a retention CloudWatch offers).
@@ -154,8 +313,10 @@ class UnitBuilder {
     if ((*this)(AttrId::UnitExpose)) {
       // Where each hostname is written, for reporting two services that claim one.
       const ast::Value& ev = stmt(AttrId::UnitExpose)->value();
-      for (std::size_t i = 0; i < s.expose.hosts.size() && i < ev.args.size(); ++i) {
-        st_.hostRanges.emplace(std::pair{d_.name, s.expose.hosts[i]}, ev.args[i].value.front().range);
+      std::size_t host = 0;
+      for (const auto& a : ev.args) {
+        if (!a.name.empty() || host >= s.expose.hosts.size()) continue;  // `path = ...`
+        st_.hostRanges.emplace(std::pair{d_.name, s.expose.hosts[host++]}, a.value.front().range);
       }
     }
     if (s.expose.kind != model::Expose::Kind::None && !s.port && !stmt(AttrId::UnitPort)) {
@@ -182,7 +343,14 @@ class UnitBuilder {
       if (!t) b.note("the timeout is the default, 5s");
       b.help("a check must finish before the next one starts: lower the timeout or raise the interval");
     }
-    if (!s.port && !stmt(AttrId::UnitPort)) {
+    // A check of the container alone (a `command`) needs no port; the load balancer's does.
+    bool loadBalancerCheck = false;
+    for (AttrId id : {AttrId::HealthPath, AttrId::HealthInterval, AttrId::HealthTimeout, AttrId::HealthHealthyThreshold,
+                      AttrId::HealthUnhealthyThreshold, AttrId::HealthGracePeriod}) {
+      loadBalancerCheck = loadBalancerCheck || stmt(id);
+    }
+    if (!stmt(AttrId::HealthCommand)) loadBalancerCheck = true;
+    if (!s.port && !stmt(AttrId::UnitPort) && loadBalancerCheck) {
       st_.diags.report(Code::MissingAttribute, healthBlock->nameRange, fmt::format("service `{}` has a health check but no `port`", d_.name),
                        "needs a port")
           .help("add `port = 8080` (the port the health path is served on)");

@@ -112,6 +112,8 @@ void buildWorkloads(CheckState& st);
 
 // checks.cpp
 void checkEnvironmentServices(CheckState& st, model::Environment& env);
+/// W0511: the environment's deploy (its waves one after another) longer than a job may run.
+void checkDeployLength(CheckState& st, const model::Environment& env);
 void reportHostClashes(CheckState& st);
 void checkPromotionCycles(CheckState& st, const std::map<std::pair<std::string, std::string>, const ast::Decl*>& declared);
 void crossEnvironmentChecks(CheckState& st);

@@ -40,11 +40,28 @@ bool overlaps(const Cidr& x, const Cidr& y) {
 
 void checkEnvironmentServices(CheckState& st, model::Environment& env) {
   // Hostnames are routed by one load balancer per environment.
-  std::map<std::string, const model::Service*> hosts;
+  // A host and path pattern routes to one service: two services may share a host
+  // with different paths (`path = "/api/*"`), or one with paths and one without.
+  std::map<std::pair<std::string, std::string>, const model::Service*> routes;
   for (const auto& s : env.services) {
     for (const auto& h : s.expose.hosts) {
-      auto [it, inserted] = hosts.emplace(h, &s);
-      if (!inserted) st.hostClashes[{it->second->name, s.name, h}].push_back(env.name);
+      std::vector<std::string> paths = s.expose.paths.empty() ? std::vector<std::string>{""} : s.expose.paths;
+      for (const auto& p : paths) {
+        auto [it, inserted] = routes.emplace(std::pair{h, p}, &s);
+        if (!inserted && it->second != &s) {
+          auto& envs = st.hostClashes[{it->second->name, s.name, p.empty() ? h : h + p}];
+          if (envs.empty() || envs.back() != env.name) envs.push_back(env.name);
+        }
+      }
+      if (env.dns && h != env.dns->zone && !endsWith(h, "." + env.dns->zone)) {
+        auto where = st.hostRanges.find({s.name, h});
+        const ast::Stmt* zone = st.envViews[env.name].field("dns", "zone");
+        auto b = st.diags.report(Code::HostOutsideZone, where != st.hostRanges.end() ? where->second : st.decls.workloads.at(s.name)->nameRange,
+                                 fmt::format("`{}` is not in environment `{}`'s DNS zone `{}`", h, env.name, env.dns->zone), "outside the zone");
+        if (zone) b.label(zone->value().range, "the zone");
+        b.help(fmt::format("use a hostname under `{}`, like `{}.{}`, or manage this one's records outside gops and remove `dns`", env.dns->zone,
+                           s.name, env.dns->zone));
+      }
     }
   }
   bool anyPublic = std::any_of(env.services.begin(), env.services.end(), [](const auto& s) { return s.expose.kind == model::Expose::Kind::Public; });
@@ -88,6 +105,53 @@ void checkEnvironmentServices(CheckState& st, model::Environment& env) {
   for (const auto& s : env.services) {
     if (state[s.name] == 0) visit(s.name);
   }
+  checkDeployLength(st, env);
+}
+
+namespace {
+
+std::string hoursMinutes(double seconds) {
+  auto s = static_cast<long>(seconds);
+  return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+}
+
+}  // namespace
+
+void checkDeployLength(CheckState& st, const model::Environment& env) {
+  // The plan's waves: a service deploys after everything it depends on; the services of
+  // a wave at the same time, so a wave lasts as long as its longest rollout.
+  std::map<std::string, const model::Service*> byName;
+  for (const auto& s : env.services) byName[s.name] = &s;
+  std::map<std::string, int> level;
+  std::function<int(const model::Service&, int)> depth = [&](const model::Service& s, int guard) -> int {
+    if (auto it = level.find(s.name); it != level.end()) return it->second;
+    int d = 0;
+    if (guard <= static_cast<int>(env.services.size())) {  // cycles are reported elsewhere
+      for (const auto& dep : s.dependsOn) {
+        if (auto it = byName.find(dep); it != byName.end()) d = std::max(d, depth(*it->second, guard + 1) + 1);
+      }
+    }
+    return level[s.name] = d;
+  };
+  std::map<int, double> longest;
+  for (const auto& s : env.services) {
+    double& l = longest[depth(s, 0)];
+    l = std::max(l, s.rollout.totalSeconds());
+  }
+  double total = 0;
+  for (const auto& [_, l] : longest) total += l;
+  constexpr double kJob = 6 * 3600, kSession = 12 * 3600;
+  if (total <= kJob) return;
+  const ast::Decl* d = st.decls.envs.at(env.name);
+  const ast::Stmt* r = st.envViews[env.name].attr("rollout");
+  auto b = st.diags.report(Code::DeployTooLong, r ? r->value().range : d->nameRange,
+                           fmt::format("the holds and bakes of environment `{}`'s deploy add up to {} over {} wave{}, longer than the 6 hours a "
+                                       "GitHub-hosted job may run{}",
+                                       env.name, hoursMinutes(total), longest.size(), longest.size() == 1 ? "" : "s",
+                                       total > kSession ? " and the 12 hours a role session may last" : ""),
+                           "deploy too long for one job");
+  b.note("the waves run one after another, each as long as its longest rollout; services that depend on others wait for them");
+  b.help("shorten the holds or bakes, or let more services deploy in one wave (fewer `depends_on`); a self-hosted runner may run longer");
 }
 
 /// Two services claiming one hostname, reported once for all the environments where
@@ -103,7 +167,7 @@ void reportHostClashes(CheckState& st) {
       where = fmt::format(" in environment{} {}", envs.size() == 1 ? "" : "s", joinQuoted(envs, " and "));
     }
     auto hostRange = [&](const std::string& service) {
-      auto it = st.hostRanges.find({service, host});
+      auto it = st.hostRanges.find({service, host.substr(0, host.find('/'))});  // `host/path` for a path rule
       return it != st.hostRanges.end() ? it->second : st.decls.workloads.at(service)->nameRange;
     };
     st.diags.report(Code::DuplicateHostname, hostRange(second),

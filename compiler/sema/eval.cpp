@@ -89,6 +89,29 @@ void unknownValue(diag::DiagnosticEngine& diags, const ast::Value& v, std::strin
   }
 }
 
+bool validDnsName(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t start = 0;
+  int labels = 0;
+  while (start <= host.size()) {
+    std::size_t dot = host.find('.', start);
+    if (dot == std::string::npos) dot = host.size();
+    std::string_view label(host.data() + start, dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    // A leading wildcard label is allowed (`*.example.com`).
+    if (!(labels == 0 && label == "*")) {
+      if (label.front() == '-' || label.back() == '-') return false;
+      for (char c : label) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+      }
+    }
+    ++labels;
+    start = dot + 1;
+    if (dot == host.size()) break;
+  }
+  return labels >= 2;
+}
+
 }  // namespace detail
 
 using namespace detail;
@@ -109,6 +132,7 @@ std::string describeValue(const ast::Value& v) {
     case ast::ValueKind::Call: return fmt::format("`{}(...)`", v.text);
     case ast::ValueKind::Object: return fmt::format("a `{} {{ ... }}` block", v.text);
     case ast::ValueKind::Ref: return fmt::format("`{}`", v.text);
+    case ast::ValueKind::Sum: return "a sum";
     case ast::ValueKind::Error: return "an invalid value";
   }
   return "a value";
@@ -147,6 +171,14 @@ Val Evaluator::eval(const ast::Value& v, Ty t, const EvalContext& ctx, std::stri
     case Ty::Account: return account(v, ctx, attr);
     case Ty::Region: return region(v, ctx, attr);
     case Ty::Repository: return repository(v, ctx, attr);
+    case Ty::Engine: return engine(v, attr);
+    case Ty::Platform: return platform(v, attr);
+    case Ty::Capacity: return capacity(v, ctx, attr);
+    case Ty::Task: return task(v, ctx, attr);
+    case Ty::Existing: return existing(v, ctx, attr);
+    case Ty::Topic: return topic(v, ctx, attr);
+    case Ty::LogRouter: return logRouter(v, attr);
+    case Ty::StringMap: return stringMap(v, ctx, attr);
   }
   return {};
 }

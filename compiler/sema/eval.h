@@ -41,6 +41,12 @@ struct Val {
   model::Rollout rollout;
   model::Deploy deploy;
   model::Network::Nat nat = model::Network::Nat::Single;
+  model::Rollout::Engine engine = model::Rollout::Engine::Gops;
+  model::Workload::Platform platform = model::Workload::Platform::X86_64;
+  model::Capacity capacity;
+  model::Task task;
+  model::Grant grant;
+  std::map<std::string, std::string> map;
   std::vector<model::Gate> gates;
   std::vector<std::pair<std::string, SourceRange>> names;
 };
@@ -53,6 +59,9 @@ class Evaluator {
 
   /// Evaluates `v` as a value of type `t` for the attribute `attr`.
   Val eval(const ast::Value& v, Ty t, const EvalContext& ctx, std::string_view attr);
+  /// `allow [actions] on [resources]`: the grant, each action `service:Action` and each
+  /// resource an ARN of the app's partition (or `*`, with a warning).
+  Val grant(const ast::Stmt& s, const BlockSpec& block, const EvalContext& ctx);
 
   /// Named rollouts referenced while evaluating (for references in the index).
   struct RolloutUse {
@@ -86,8 +95,22 @@ class Evaluator {
   Val account(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
   Val region(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
   Val repository(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  Val engine(const ast::Value& v, std::string_view attr);
+  Val platform(const ast::Value& v, std::string_view attr);
+  Val capacity(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  Val task(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  Val existing(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  Val topic(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  Val logRouter(const ast::Value& v, std::string_view attr);
+  Val stringMap(const ast::Value& v, const EvalContext& ctx, std::string_view attr);
+  /// The statements of an object value (`task { ... }`, `{ spot = 70% }`) against the
+  /// attributes of `scope`, filled into `out` through the table; false on a problem.
+  template <class T>
+  bool objectBody(const ast::Value& v, Scope scope, const EvalContext& ctx, std::string_view what, T& out);
 
   bool strategyBody(const ast::Value& v, model::Rollout& r, const EvalContext& ctx);
+  /// `engine = ecs`: whether ECS's native strategy can run `ro` (E0510 when not).
+  bool checkEcsEngine(const ast::Value& v, const model::Rollout& ro, const ast::Stmt* engine, const ast::Stmt* baselineRule);
   std::optional<model::RollbackCondition> rollbackCondition(const ast::Stmt& s, const EvalContext& ctx);
   void mismatch(const ast::Value& v, Ty t, std::string_view attr, std::string help = {}, std::string fix = {});
   /// Checks a call's arguments: `positional` required strings, `named` optional names.
@@ -97,6 +120,9 @@ class Evaluator {
   const std::map<std::string, const ast::Decl*>& rollouts_;
   const std::vector<std::string>& stdlibRollouts_;
 };
+
+/// Why `arn` is not an ARN of `partition` (and of `service`, when given), or nullopt.
+std::optional<std::string> arnProblem(std::string_view arn, std::string_view partition, std::string_view service);
 
 /// "the number `512`", "the string \"x\"", "`internal`" ... for messages.
 std::string describeValue(const ast::Value& v);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sema/eval_util.h"
 #include "sema/fill.h"
@@ -78,6 +79,21 @@ Val Evaluator::rollout(const ast::Value& v, const EvalContext& ctx, std::string_
   return r;
 }
 
+namespace {
+
+/// "a canary rollout takes `min_requests`, `engine`, `step` and `rollback when` lines"
+std::string strategyLines(const std::string& strategy, const Schema& schema) {
+  std::vector<std::string> parts;
+  for (const auto& n : schema.names()) parts.push_back(fmt::format("`{}`", n));
+  if (strategy == "canary" || strategy == "linear") parts.push_back("`step`");
+  parts.push_back("`rollback when` lines");
+  std::string last = parts.back();
+  parts.pop_back();
+  return fmt::format("a {} rollout takes {} and {}", strategy, fmt::join(parts, ", "), last);
+}
+
+}  // namespace
+
 bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const EvalContext& ctx) {
   using Kind = model::Rollout::Kind;
   Scope scope = ro.kind == Kind::Rolling ? Scope::Rolling : ro.kind == Kind::BlueGreen ? Scope::BlueGreen : ro.kind == Kind::Canary ? Scope::Canary : Scope::Linear;
@@ -87,6 +103,7 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
   const ast::Stmt* linearStep = nullptr;
   double lastWeight = 0;
   const ast::Stmt* lastStep = nullptr;
+  const ast::Stmt* baselineRule = nullptr;  ///< a `stable + X` condition, for the engine's check
   // Defaults per strategy.
   if (ro.kind == Kind::BlueGreen) {
     ro.testTrafficPercent = 0;
@@ -102,10 +119,8 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
           if (auto m = closestMatch(s.name, names)) {
             b.help(fmt::format("did you mean `{}`?", *m));
             b.fix(fmt::format("replace with `{}`", *m), s.nameRange, *m);
-          } else if (names.empty()) {
-            b.help(fmt::format("a {} rollout is made of `step` and `rollback when` lines", v.text));
           } else {
-            b.help(fmt::format("the attributes of `{}` are {}", v.text, joinQuoted(names, " and ")));
+            b.help(strategyLines(v.text, schema));
           }
           ok = false;
           break;
@@ -142,6 +157,16 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
             if (val.n < 0 || val.n >= 100) {
               outOfRange(fmt::format("`test_traffic` must be at least 0% and below 100%, not {}%", fmtNumber(val.n)),
                          "test traffic is the share sent to the new version before the switch, e.g. `10%`");
+            }
+            break;
+          case AttrId::CanaryMinRequests:
+          case AttrId::LinearMinRequests:
+          case AttrId::BlueGreenMinRequests:
+            if (val.n < 1) {
+              diags_.report(Code::MinRequests, s.value().range, fmt::format("`min_requests` must be at least 1, not {}", fmtNumber(val.n)),
+                            "too few")
+                  .help("a minute in which the new version serves fewer requests gives no verdict; the default is 10");
+              ok = false;
             }
             break;
           default: break;
@@ -215,13 +240,27 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
           ok = false;
           break;
         }
+        if (c->baseline && ro.kind == Kind::Rolling) {
+          diags_.report(Code::BaselineRule, s.values[1].range,
+                        "a rolling rollout replaces tasks in place: there is no stable version running beside the new one to compare with",
+                        "no stable version")
+              .help(fmt::format("compare with a threshold, like `rollback when {} > {}`, or roll out with `canary {{ ... }}` or `blue_green {{ ... }}`",
+                                c->metric, c->unit == "seconds" ? "800ms" : "1%"));
+          ok = false;
+          break;
+        }
+        if (c->baseline) baselineRule = &s;
         ro.rollback.push_back(*c);
         break;
       }
+      case ast::StmtKind::Clause:
+        diags_.report(Code::StatementNotAllowed, s.nameRange, fmt::format("`{}` lines do not belong in a rollout", s.name), "not allowed here")
+            .help(strategyLines(v.text, schema));
+        ok = false;
+        break;
       case ast::StmtKind::Block:
         diags_.report(Code::UnknownBlock, s.nameRange, fmt::format("`{}` has no block `{}`", v.text, s.name), "unknown block")
-            .help(schema.attrs.empty() ? fmt::format("a {} rollout is made of `step` and `rollback when` lines", v.text)
-                                       : fmt::format("a {} rollout takes {} and `rollback when` lines", v.text, joinQuoted(schema.names(), ", ")));
+            .help(strategyLines(v.text, schema));
         ok = false;
         break;
       case ast::StmtKind::Override:
@@ -236,6 +275,7 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
         .help(ro.kind == Kind::Canary ? "add a step like `step 10% for 5m`" : "add a step like `step 10% every 1m`");
     ok = false;
   }
+  if (ok && ro.engine == model::Rollout::Engine::Ecs) ok = checkEcsEngine(v, ro, seen.at("engine"), baselineRule);
   if (ok) {
     // GitHub-hosted runners end a job after 6 hours; the apply must finish within it.
     double total = ro.totalSeconds();
@@ -249,6 +289,57 @@ bool Evaluator::strategyBody(const ast::Value& v, model::Rollout& ro, const Eval
     }
   }
   return ok;
+}
+
+bool Evaluator::checkEcsEngine(const ast::Value& v, const model::Rollout& ro, const ast::Stmt* engine, const ast::Stmt* baselineRule) {
+  using Kind = model::Rollout::Kind;
+  const SourceRange where = engine->value().range;
+  auto refuse = [&](std::string message, std::string help, const ast::Stmt* at = nullptr) {
+    auto b = diags_.report(Code::EngineUnsupported, where, std::move(message), "ECS cannot run this");
+    if (at) b.label(at->kind == ast::StmtKind::Rollback ? at->values[1].range : at->values[0].range, "here");
+    b.help(std::move(help));
+    return false;
+  };
+  if (baselineRule) {
+    return refuse("ECS rolls back on alarms alone: it cannot compare the new version with the stable one (`stable + ...`)",
+                  "use `engine = gops` for a comparison with the stable version, or compare with a threshold", baselineRule);
+  }
+  auto wholeMinutes = [](double s) { return s >= 0 && std::fmod(s, 60) == 0 && s <= 1440 * 60; };
+  auto tenths = [](double p) { return std::fabs(p * 10 - std::round(p * 10)) < 1e-9; };
+  if (ro.kind == Kind::BlueGreen) {
+    if (ro.testTrafficPercent > 0) {
+      return refuse(fmt::format("ECS's blue/green deployment sends no share of live traffic to the new version before the switch, and this one sends {}%",
+                                fmtNumber(ro.testTrafficPercent)),
+                    "remove `test_traffic`, or use `engine = gops`");
+    }
+    if (!wholeMinutes(ro.bakeSeconds)) {
+      return refuse("ECS bakes in whole minutes, up to 24 hours: `bake` must be a whole number of minutes", "write the bake like `bake = 10m`");
+    }
+    return true;
+  }
+  if (ro.kind == Kind::Canary) {
+    if (ro.steps.size() != 1) {
+      return refuse(fmt::format("ECS runs a canary in one step before the rest of the traffic, and this one has {} steps", ro.steps.size()),
+                    "keep one step, like `step 10% for 5m`, or use `engine = gops` for several");
+    }
+    if (!tenths(ro.steps[0].weight)) return refuse("ECS shifts a canary's share in tenths of a percent", "write the step like `step 10%`");
+    if (!wholeMinutes(ro.steps[0].holdSeconds)) {
+      return refuse("ECS bakes in whole minutes, up to 24 hours: the step's hold must be a whole number of minutes", "write the step like `step 10% for 5m`");
+    }
+    return true;
+  }
+  if (ro.kind == Kind::Linear) {
+    if (ro.linearStepPercent < 3 || !tenths(ro.linearStepPercent)) {
+      return refuse(fmt::format("ECS shifts a linear rollout in steps of 3% to 100% (in tenths of a percent), not {}%", fmtNumber(ro.linearStepPercent)),
+                    "use a step like `step 10% every 1m`, or `engine = gops`");
+    }
+    if (!wholeMinutes(ro.linearIntervalSeconds)) {
+      return refuse("ECS bakes in whole minutes, up to 24 hours: the step's interval must be a whole number of minutes", "write it like `step 10% every 1m`");
+    }
+    return true;
+  }
+  (void)v;
+  return true;
 }
 
 std::optional<model::RollbackCondition> Evaluator::rollbackCondition(const ast::Stmt& s, const EvalContext& ctx) {
@@ -299,8 +390,39 @@ std::optional<model::RollbackCondition> Evaluator::rollbackCondition(const ast::
     return std::nullopt;
   }
   c.op = s.op == ">" ? model::Comparison::Greater : s.op == ">=" ? model::Comparison::GreaterEqual : s.op == "<" ? model::Comparison::Less : model::Comparison::LessEqual;
-  const ast::Value& t = s.values[1];
-  auto n = number(t);
+  // `stable + 0.5%` (or `stable` alone): compared with the stable version.
+  const ast::Value* margin = &s.values[1];
+  if (margin->kind == ast::ValueKind::Sum || (margin->kind == ast::ValueKind::Ref && margin->text == "stable")) {
+    const ast::Value& base = margin->kind == ast::ValueKind::Sum ? margin->items[0] : *margin;
+    if (base.kind != ast::ValueKind::Ref || base.text != "stable") {
+      diags_.report(Code::BaselineRule, base.range, fmt::format("a threshold adds a margin to `stable`, not to {}", describeValue(base)),
+                    "expected `stable`")
+          .help(fmt::format("write `rollback when {} > stable + {}` to compare with the stable version, or a threshold alone",
+                            info->name, info->unit == MetricUnit::Percent ? "0.5%" : info->unit == MetricUnit::Duration ? "100ms" : "1"));
+      return std::nullopt;
+    }
+    if (!info->perVersion) {
+      diags_.report(Code::BaselineRule, base.range,
+                    fmt::format("`{}` is measured for the service as a whole, not for each version, so it cannot be compared with the stable version",
+                                info->name),
+                    "no stable value to compare with")
+          .label(m.range, "this metric")
+          .help(fmt::format("compare `{}` with a threshold, like `rollback when {} > {}`; the rates and latencies of the load balancer (`http_5xx_rate`, `p99_latency`, ...) can be compared with the stable version",
+                            info->name, info->name, info->unit == MetricUnit::Percent ? "90%" : "0"));
+      return std::nullopt;
+    }
+    if (c.op == model::Comparison::Less || c.op == model::Comparison::LessEqual) {
+      diags_.report(Code::BaselineRule, s.opRange, "a comparison with the stable version rolls back when the new version is worse: use `>` or `>=`",
+                    "new version better than the stable one")
+          .help(fmt::format("write `rollback when {} > stable + ...`", info->name))
+          .fix("write `>`", s.opRange, ">");
+      return std::nullopt;
+    }
+    c.baseline = true;
+    margin = margin->kind == ast::ValueKind::Sum ? &margin->items[1] : nullptr;
+  }
+  const ast::Value& t = margin ? *margin : s.values[1];
+  auto n = margin ? number(t) : std::optional<double>(0.0);
   auto wrongUnit = [&](std::string_view expected, std::string example) {
     bool isNumber = t.kind == ast::ValueKind::Number;
     std::string shown = isNumber ? fmt::format("`{}{}{}`", t.text, t.unitSpaced ? " " : "", t.unit) : describeValue(t);
@@ -317,7 +439,7 @@ std::optional<model::RollbackCondition> Evaluator::rollbackCondition(const ast::
   }
   switch (info->unit) {
     case MetricUnit::Percent:
-      if (t.unit != "%") {
+      if (margin && t.unit != "%") {
         wrongUnit("a percentage", "1%");
         return std::nullopt;
       }
@@ -325,22 +447,38 @@ std::optional<model::RollbackCondition> Evaluator::rollbackCondition(const ast::
       c.unit = "percent";
       break;
     case MetricUnit::Duration: {
-      if (!durationUnits().count(t.unit)) {
+      if (margin && !durationUnits().count(t.unit)) {
         wrongUnit("a duration", "800ms");
         return std::nullopt;
       }
-      c.threshold = *n * durationUnits().find(t.unit)->second;
+      c.threshold = margin ? *n * durationUnits().find(t.unit)->second : 0;
       c.unit = "seconds";
       break;
     }
     case MetricUnit::Count:
-      if (!t.unit.empty() || *n != std::floor(*n)) {
+      if (margin && (!t.unit.empty() || *n != std::floor(*n))) {
         wrongUnit("a count", "0");
         return std::nullopt;
       }
       c.threshold = *n;
       c.unit = "count";
       break;
+  }
+  if (info->unit == MetricUnit::Percent && margin) {
+    // A rate above 100% or below 0% cannot be; a margin of 100% or more never triggers.
+    bool never = c.baseline ? c.threshold >= 100
+                            : (c.threshold > 100 || (c.threshold == 100 && c.op == model::Comparison::Greater) ||
+                               (c.threshold == 0 && c.op == model::Comparison::Less));
+    if (never) {
+      diags_.report(Code::ThresholdRange, t.range,
+                    c.baseline ? fmt::format("a margin of {}% over the stable version can never be exceeded", fmtNumber(c.threshold))
+                               : fmt::format("`{} {} {}%` can never be true: `{}` is a percentage, from 0% to 100%", info->name, s.op,
+                                             fmtNumber(c.threshold), info->name),
+                    "never triggers")
+          .label(m.range, "this metric")
+          .help(c.baseline ? "use a margin like `stable + 0.5%`" : fmt::format("use a threshold like `{} > 1%`", info->name));
+      return std::nullopt;
+    }
   }
   if (s.values.size() > 2) {
     Val d = duration(s.values[2], "for");

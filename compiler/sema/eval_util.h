@@ -24,6 +24,8 @@ std::string_view unitKind(std::string_view u);
 /// The i-th positional argument of a call (the caller checked there is one).
 const ast::Value* positionalArg(const ast::Value& v, std::size_t i);
 const ast::Value* namedArg(const ast::Value& v, std::string_view name);
+/// A DNS hostname of two or more labels (a leading `*.` allowed).
+bool validDnsName(const std::string& host);
 /// Reports an unknown bare name or call among `choices` with a did-you-mean.
 void unknownValue(diag::DiagnosticEngine& diags, const ast::Value& v, std::string_view attr, const std::vector<std::string>& choices,
                   std::string_view what);

@@ -21,29 +21,6 @@ using namespace detail;
 
 namespace {
 
-bool validDnsName(const std::string& host) {
-  if (host.empty() || host.size() > 253) return false;
-  std::size_t start = 0;
-  int labels = 0;
-  while (start <= host.size()) {
-    std::size_t dot = host.find('.', start);
-    if (dot == std::string::npos) dot = host.size();
-    std::string_view label(host.data() + start, dot - start);
-    if (label.empty() || label.size() > 63) return false;
-    // A leading wildcard label is allowed (`*.example.com`).
-    if (!(labels == 0 && label == "*")) {
-      if (label.front() == '-' || label.back() == '-') return false;
-      for (char c : label) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-      }
-    }
-    ++labels;
-    start = dot + 1;
-    if (dot == host.size()) break;
-  }
-  return labels >= 2;
-}
-
 /// ECR's repository-name pattern, `[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*`:
 /// runs of lower-case letters and digits joined by single `.`, `_`, `-` or `/`.
 /// Written out rather than as a std::regex, which cost an eighth of `gops check`.
@@ -140,11 +117,43 @@ Val Evaluator::expose(const ast::Value& v, const EvalContext& ctx, std::string_v
     return r;
   }
   if (v.kind == ast::ValueKind::Call && v.text == "public") {
-    if (!callArgs(v, 1, 16, {})) return r;
+    if (!callArgs(v, 1, 16, {"path"})) return r;
     bool ok = true;
     r.expose.kind = model::Expose::Kind::Public;
     for (const auto& a : v.args) {
       const ast::Value& hv = a.value.front();
+      if (a.name == "path") {
+        // `path = "/api/*"` or `path = ["/api/*", "/v2/*"]`: the ALB's path-pattern condition.
+        Val p = hv.kind == ast::ValueKind::List ? stringList(hv, ctx, "path") : string(hv, ctx, "path");
+        if (!p.ok) {
+          ok = false;
+          continue;
+        }
+        std::vector<std::string> paths = hv.kind == ast::ValueKind::List ? p.list : std::vector<std::string>{p.s};
+        if (paths.empty() || paths.size() > 4) {
+          diags_.report(Code::PathPattern, hv.range, fmt::format("a listener rule takes 1 to 4 path patterns besides its hosts, not {}", paths.size()),
+                        "path patterns")
+              .help("write one pattern like `path = \"/api/*\"`, or a list of up to four");
+          ok = false;
+          continue;
+        }
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+          const std::string& path = paths[i];
+          const SourceRange at = hv.kind == ast::ValueKind::List && i < hv.items.size() ? hv.items[i].range : hv.range;
+          bool chars = std::all_of(path.begin(), path.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-.$/~\"'@:+*?&").find(c) != std::string_view::npos;
+          });
+          if (path.empty() || path.front() != '/' || path.size() > 128 || !chars) {
+            diags_.report(Code::PathPattern, at, fmt::format("`{}` is not a path pattern the load balancer accepts", path), "invalid path pattern")
+                .help("a path pattern starts with `/`, is at most 128 characters of letters, digits and `_-.$/~\"'@:+&`, with `*` and `?` as "
+                      "wildcards, like `/api/*`");
+            ok = false;
+            continue;
+          }
+          r.expose.paths.push_back(path);
+        }
+        continue;
+      }
       Val s = string(hv, ctx, attr);
       if (!s.ok) {
         ok = false;
@@ -320,6 +329,22 @@ Val Evaluator::deploy(const ast::Value& v, const EvalContext& ctx, std::string_v
     return r;
   }
   mismatch(v, Ty::Deploy, attr);
+  return r;
+}
+
+Val Evaluator::engine(const ast::Value& v, std::string_view attr) {
+  Val r;
+  if (v.kind == ast::ValueKind::Ref) {
+    if (v.text == "gops") r.engine = model::Rollout::Engine::Gops;
+    else if (v.text == "ecs") r.engine = model::Rollout::Engine::Ecs;
+    else {
+      unknownValue(diags_, v, attr, {"gops", "ecs"}, "rollout engine");
+      return r;
+    }
+    r.ok = true;
+    return r;
+  }
+  mismatch(v, Ty::Engine, attr, "write `gops` or `ecs`");
   return r;
 }
 

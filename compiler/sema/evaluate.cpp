@@ -107,6 +107,72 @@ void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
             .fix("add the leading `/`", value.range, "\"/" + v.s + "\"");
       }
       break;
+    case AttrId::UnitEphemeralStorage: {
+      double gib = v.n / 1024;
+      if (gib != std::floor(gib) || gib < 20 || gib > 200) {
+        diags.report(Code::EphemeralStorage, value.range,
+                     fmt::format("Fargate gives a task 20 GiB to 200 GiB of ephemeral storage in whole GiB, not {} GiB", fmtNumber(gib)),
+                     "not a size Fargate offers")
+            .help(gib < 20 ? "every task has at least 20 GiB: leave it out" : "write a whole number of GiB, like `ephemeral_storage = 50 GiB`");
+        v.ok = false;
+      }
+      break;
+    }
+    case AttrId::SidecarPort:
+      if (v.n < 1 || v.n > 65535) {
+        diags.report(Code::PortOutOfRange, value.range, fmt::format("port {} is outside 1-65535", static_cast<int>(v.n)), "not a TCP port")
+            .help("use the port the sidecar listens on, like `port = 9901`");
+        v.ok = false;
+      }
+      break;
+    case AttrId::SidecarMemory:
+      if (v.n < 6) {
+        diags.report(Code::ContainersTooLarge, value.range, "a container needs at least 6 MiB of memory", "too little")
+            .help("give the sidecar what it needs, like `memory = 128 MiB`");
+        v.ok = false;
+      }
+      break;
+    case AttrId::VolumeEfs:
+      if (!validResourceId(v.s, "fs")) {
+        diags.report(Code::InvalidResourceId, value.range, fmt::format("`{}` is not an EFS file system id", v.s), "not an EFS id")
+            .help("EFS ids are `fs-` and 8 or 17 hexadecimal digits, like `fs-0123456789abcdef0`");
+        v.ok = false;
+      }
+      break;
+    case AttrId::VolumeAccessPoint:
+      if (!validResourceId(v.s, "fsap")) {
+        diags.report(Code::InvalidResourceId, value.range, fmt::format("`{}` is not an EFS access point id", v.s), "not an access point id")
+            .help("access point ids are `fsap-` and 17 hexadecimal digits, like `fsap-0123456789abcdef0`");
+        v.ok = false;
+      }
+      break;
+    case AttrId::VolumePath:
+      if (v.s.empty() || v.s.front() != '/') {
+        diags.report(Code::VolumePath, value.range, fmt::format("mount path `{}` is not absolute", v.s), "not an absolute path")
+            .help(fmt::format("write `\"/{}\"`", v.s))
+            .fix("add the leading `/`", value.range, "\"/" + v.s + "\"");
+        v.ok = false;
+      }
+      break;
+    case AttrId::HealthCommand:
+    case AttrId::SidecarHealthCheck:
+      if (v.list.empty() || (v.list.front() != "CMD" && v.list.front() != "CMD-SHELL")) {
+        std::string fix;
+        if (!v.list.empty() && value.kind == ast::ValueKind::List && !value.items.empty()) {
+          fix = "CMD-SHELL";
+        }
+        auto b = diags.report(Code::HealthCommand, value.range,
+                              v.list.empty() ? std::string("the health check command is empty")
+                                             : fmt::format("a container health check starts with `CMD` or `CMD-SHELL`, not `{}`", v.list.front()),
+                              "not a health check command");
+        b.help("write `[\"CMD-SHELL\", \"curl -f http://localhost:8080/healthz || exit 1\"]`, or `[\"CMD\", \"/bin/check\"]` without a shell");
+        if (!fix.empty()) {
+          b.fix("run it with a shell (`CMD-SHELL`)", SourceRange{value.range.file, value.items.front().range.begin, value.items.front().range.begin},
+                "\"CMD-SHELL\", ");
+        }
+        v.ok = false;
+      }
+      break;
     case AttrId::HealthInterval:
       // Reported, but kept: the timeout is compared with it.
       if (v.n < 5 || v.n > 300) {
@@ -117,6 +183,17 @@ void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
       break;
     default: break;
   }
+}
+
+const Val& Evaluation::grant(const ast::Stmt& s, const BlockSpec& block, const EvalContext& ctx) {
+  auto [it, inserted] = cache_.try_emplace(keyOf(s, ctx));
+  if (!inserted) {
+    ++hits_;
+    return it->second;
+  }
+  ++evaluations_;
+  it->second = eval_.grant(s, block, ctx);
+  return it->second;
 }
 
 const Val& Evaluation::value(const ast::Stmt& s, Ty type, const EvalContext& ctx) {
@@ -163,6 +240,10 @@ void Evaluation::evaluateUnit(const std::vector<const ast::Decl*>& layers, const
         const BlockSpec* spec = schema.block(s.name);
         if (!spec) continue;
         for (const auto& f : s.body) {
+          if (spec->clauses()) {
+            if (f.kind == ast::StmtKind::Clause) grant(f, *spec, ctx);
+            continue;
+          }
           if (f.kind != ast::StmtKind::Attr) continue;
           if (spec->id == BlockId::UnitEnv) envVar(f, ctx, appName);
           else if (spec->map) value(f, spec->mapType, ctx);

@@ -26,6 +26,8 @@ class Evaluation {
   /// retention CloudWatch offers...; rules across attributes are the build's). A
   /// value that breaks them is reported and not ok.
   const Val& value(const ast::Stmt& s, const AttrSpec& a, const EvalContext& ctx);
+  /// A line `allow [...] on [...]` of the clause block `block`: its grant.
+  const Val& grant(const ast::Stmt& s, const BlockSpec& block, const EvalContext& ctx);
   /// The value of a map block's entry (`secrets { NAME = ... }`) of type `type`.
   const Val& value(const ast::Stmt& s, Ty type, const EvalContext& ctx);
   /// The value of an `env { NAME = "..." }` entry: a string, refused (not ok, with

@@ -30,6 +30,12 @@ inline void set(std::optional<model::Schedule>& f, const Val& v) { f = v.schedul
 inline void set(model::Deploy& f, const Val& v) { f = v.deploy; }
 inline void set(model::Rollout& f, const Val& v) { f = v.rollout; }
 inline void set(model::Network::Nat& f, const Val& v) { f = v.nat; }
+inline void set(model::Rollout::Engine& f, const Val& v) { f = v.engine; }
+inline void set(bool& f, const Val& v) { f = v.n != 0; }
+inline void set(model::Workload::Platform& f, const Val& v) { f = v.platform; }
+inline void set(model::Capacity& f, const Val& v) { f = v.capacity; }
+inline void set(std::optional<model::Task>& f, const Val& v) { f = v.task; }
+inline void set(std::map<std::string, std::string>& f, const Val& v) { f = v.map; }
 inline void set(std::vector<model::Gate>& f, const Val& v) { f = v.gates; }
 
 template <class Obj, class V>

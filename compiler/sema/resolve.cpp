@@ -22,6 +22,22 @@ void apply(Resolution& r, const Schema& schema, const std::vector<ast::Stmt>& bo
       if (!b) continue;
       auto id = static_cast<std::size_t>(b->id);
       r.blocks[id] = &s;
+      if (b->clauses()) {
+        for (const auto& f : s.body) {
+          if (f.kind == ast::StmtKind::Clause) r.clauses[id].push_back(&f);
+        }
+        continue;
+      }
+      if (b->named()) {
+        if (s.label.empty()) continue;
+        NamedBlock& nb = r.named[id][s.label];
+        nb.stmt = &s;
+        for (const auto& f : s.body) {
+          if (f.kind != ast::StmtKind::Attr) continue;
+          if (const AttrSpec* a = b->attr(f.name)) win(nb.fields[a->id], f, layer, inOverride);
+        }
+        continue;
+      }
       for (const auto& f : s.body) {
         if (f.kind != ast::StmtKind::Attr) continue;
         if (b->map) {
@@ -61,11 +77,19 @@ Resolution resolve(const std::vector<const ast::Decl*>& layers, std::string_view
   return r;
 }
 
-const Setting* find(const Resolution& r, std::string_view block, std::string_view name) {
+const Setting* find(const Resolution& r, std::string_view block, std::string_view name, std::string_view label) {
   const Schema& schema = schemaFor(Scope::Unit);
   if (!block.empty()) {
     const BlockSpec* b = schema.block(block);
     if (!b) return nullptr;
+    if (b->named()) {
+      const auto& named = r.namedOf(b->id);
+      auto it = named.find(std::string(label));
+      const AttrSpec* a = b->attr(name);
+      if (it == named.end() || !a) return nullptr;
+      auto f = it->second.fields.find(a->id);
+      return f == it->second.fields.end() ? nullptr : &f->second;
+    }
     if (b->map) {
       const auto& entries = r.entriesOf(b->id);
       auto it = entries.find(std::string(name));

@@ -29,16 +29,32 @@ struct Setting {
   explicit operator bool() const { return stmt != nullptr; }
 };
 
+/// One named block (`sidecar envoy { ... }`) after its layers: its fields merged.
+struct NamedBlock {
+  const ast::Stmt* stmt = nullptr;  ///< the block statement written last
+  std::map<AttrId, Setting> fields;
+  const Setting* field(AttrId id) const {
+    auto it = fields.find(id);
+    return it == fields.end() || !it->second ? nullptr : &it->second;
+  }
+};
+
 /// Every attribute of a unit in one environment. Only names the schema of the Unit
 /// scope knows are resolved; the shape check reports the others.
 struct Resolution {
   std::array<Setting, kAttrCount> attrs{};                   ///< by AttrId
   std::array<const ast::Stmt*, kBlockCount> blocks{};        ///< the block statement written last, by BlockId
   std::array<std::map<std::string, Setting>, kBlockCount> entries{};  ///< the keys of map blocks (env, secrets)
+  std::array<std::map<std::string, NamedBlock>, kBlockCount> named{};  ///< named blocks by name (sidecars, volumes)
+  /// The lines of clause blocks (`allow [...] on [...]`): those of every layer and
+  /// `in ENV` block add up, in the order of application.
+  std::array<std::vector<const ast::Stmt*>, kBlockCount> clauses{};
 
   const Setting& operator[](AttrId id) const { return attrs[static_cast<std::size_t>(id)]; }
   const ast::Stmt* block(BlockId id) const { return blocks[static_cast<std::size_t>(id)]; }
   const std::map<std::string, Setting>& entriesOf(BlockId id) const { return entries[static_cast<std::size_t>(id)]; }
+  const std::map<std::string, NamedBlock>& namedOf(BlockId id) const { return named[static_cast<std::size_t>(id)]; }
+  const std::vector<const ast::Stmt*>& clausesOf(BlockId id) const { return clauses[static_cast<std::size_t>(id)]; }
 };
 
 /// The layers of a unit, farthest template first, the unit itself last, given the
@@ -49,8 +65,8 @@ std::vector<const ast::Decl*> extendsChain(const ast::Decl& unit, const std::map
 /// Resolves the unit whose layers are `layers` in environment `env`.
 Resolution resolve(const std::vector<const ast::Decl*>& layers, std::string_view env);
 
-/// The setting of `name` (an attribute, or a field or key of `block`) in a
-/// resolution; null for names the schema does not know.
-const Setting* find(const Resolution& r, std::string_view block, std::string_view name);
+/// The setting of `name` (an attribute, or a field or key of `block`, of the named
+/// block `label` when given) in a resolution; null for names the schema does not know.
+const Setting* find(const Resolution& r, std::string_view block, std::string_view name, std::string_view label = {});
 
 }  // namespace gops::sema

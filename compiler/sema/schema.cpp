@@ -32,6 +32,14 @@ std::string_view describe(Ty t) {
     case Ty::Account: return "an AWS account id";
     case Ty::Region: return "an AWS region";
     case Ty::Repository: return "a GitHub repository";
+    case Ty::Engine: return "a rollout engine";
+    case Ty::Platform: return "a CPU architecture";
+    case Ty::Capacity: return "a capacity";
+    case Ty::Task: return "a task";
+    case Ty::Existing: return "an existing resource";
+    case Ty::Topic: return "an SNS topic";
+    case Ty::LogRouter: return "a log router";
+    case Ty::StringMap: return "a map of strings";
   }
   return "a value";
 }
@@ -59,6 +67,14 @@ std::string_view example(Ty t) {
     case Ty::Account: return "\"123456789012\"";
     case Ty::Region: return "\"us-east-1\"";
     case Ty::Repository: return "\"acme/shop\"";
+    case Ty::Engine: return "ecs";
+    case Ty::Platform: return "arm64";
+    case Ty::Capacity: return "{ spot = 70% }";
+    case Ty::Task: return "task { command = [\"bin/migrate\"]  timeout = 10m }";
+    case Ty::Existing: return "existing(\"vpc-0abc1234def567890\")";
+    case Ty::Topic: return "sns(\"arn:aws:sns:us-east-1:123456789012:oncall\")";
+    case Ty::LogRouter: return "fluentbit";
+    case Ty::StringMap: return "{ NAME = \"value\" }";
   }
   return "";
 }
@@ -73,6 +89,8 @@ std::string_view toString(Scope s) {
     case Scope::BlueGreen: return "blue_green";
     case Scope::Canary: return "canary";
     case Scope::Linear: return "linear";
+    case Scope::Task: return "task";
+    case Scope::Capacity: return "capacity";
   }
   return "?";
 }
@@ -119,15 +137,21 @@ constexpr bool hasField(M) {
 struct Tables {
   std::vector<AttrSpec> attrs;
   std::vector<BlockSpec> blocks;
-  Schema schemas[static_cast<int>(Scope::Linear) + 1];
+  Schema schemas[static_cast<int>(Scope::Capacity) + 1];
 
   Tables() {
 #define GOPS_ATTR(Id, Sc, Blk, Name, Type, Unit, Ap, Default, Field, Doc, Rules) \
   attrs.push_back({AttrId::Id, Scope::Sc, Blk, Name, Ty::Type, Unit, Applies::Ap, Default, Doc, Rules, hasField(Field)});
 #include "sema/attributes.def"
+    using K = BlockSpec::Kind;
 #define GOPS_BLOCK(Id, Sc, Name, Ap, Field, Doc, Rules) \
-  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, false, Ty::String, {}});
-#define GOPS_MAP(Id, Sc, Name, Ap, Type, Doc, Rules) blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, true, Ty::Type, {}});
+  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, K::Fields, false, Ty::String, {}, {}, {}});
+#define GOPS_MAP(Id, Sc, Name, Ap, Type, Doc, Rules) \
+  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, K::Map, true, Ty::Type, {}, {}, {}});
+#define GOPS_NAMED(Id, Sc, Name, Ap, Doc, Rules) \
+  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, K::Named, false, Ty::String, {}, {}, {}});
+#define GOPS_CLAUSES(Id, Sc, Name, Ap, Verb, Word, Doc, Rules) \
+  blocks.push_back({BlockId::Id, Scope::Sc, Name, Applies::Ap, Doc, Rules, K::Clauses, false, Ty::String, Verb, Word, {}});
 #include "sema/attributes.def"
     for (const AttrSpec& a : attrs) {
       if (a.block.empty()) {
@@ -138,7 +162,9 @@ struct Tables {
       for (auto& b : blocks) {
         if (b.scope == a.scope && b.name == a.block) owner = &b;
       }
-      if (!owner || owner->map) internalError(fmt::format("attributes.def: `{}` names no block of fields `{}`", a.name, a.block));
+      if (!owner || owner->map || owner->clauses()) {
+        internalError(fmt::format("attributes.def: `{}` names no block of fields `{}`", a.name, a.block));
+      }
       owner->attrs.push_back(&a);
     }
     for (const BlockSpec& b : blocks) schemas[static_cast<int>(b.scope)].blocks.push_back(&b);
@@ -209,6 +235,9 @@ const std::vector<ValueDoc>& valueDocs() {
       {"canary", "canary { step P for D ...  rollback when ... }", "Shift traffic in steps, holding each while watching the alarms."},
       {"linear", "linear { step P every D  rollback when ... }", "Shift traffic in equal steps at a fixed interval."},
       {"alarm", "alarm(\"name\")", "An existing CloudWatch alarm; the rollout rolls back when it is in ALARM."},
+      {"stable", "stable + MARGIN", "The stable version's value of the metric: `rollback when http_5xx_rate > stable + 0.5%` rolls back when the new version's rate exceeds the stable version's by more than the margin."},
+      {"gops", "gops", "gops apply runs the rollout: it shifts the listener weights between the two versions' task sets and watches the alarms of the new one."},
+      {"ecs", "ecs", "ECS runs the rollout itself (its native blue/green, canary or linear deployment), and rolls back on the alarms, whatever happens to the CI job."},
   };
   return kDocs;
 }

@@ -16,7 +16,8 @@ namespace gops::sema {
 enum class Ty {
   String, Int, Bool, Duration, Percent, Size, Cpu, Cidr, StringList,
   Image, Expose, Secret, Schedule, Rollout, Deploy, Nat, GateList, NameList,
-  Account, Region, Repository,
+  Account, Region, Repository, Engine,
+  Platform, Capacity, Task, Existing, Topic, LogRouter, StringMap,
 };
 
 /// "a duration", "a size", ... for messages.
@@ -25,7 +26,7 @@ std::string_view describe(Ty t);
 std::string_view example(Ty t);
 
 /// The bodies attributes are written in.
-enum class Scope { App, Environment, Unit, Promote, Rolling, BlueGreen, Canary, Linear };
+enum class Scope { App, Environment, Unit, Promote, Rolling, BlueGreen, Canary, Linear, Task, Capacity };
 std::string_view toString(Scope s);
 
 /// In a Unit body (services, jobs, templates): which declarations take an attribute.
@@ -40,6 +41,8 @@ enum class AttrId : std::uint16_t {
 enum class BlockId : std::uint8_t {
 #define GOPS_BLOCK(Id, ...) Id,
 #define GOPS_MAP(Id, ...) Id,
+#define GOPS_NAMED(Id, ...) Id,
+#define GOPS_CLAUSES(Id, ...) Id,
 #include "sema/attributes.def"
 };
 
@@ -50,6 +53,8 @@ inline constexpr std::size_t kAttrCount = 0
 inline constexpr std::size_t kBlockCount = 0
 #define GOPS_BLOCK(...) +1
 #define GOPS_MAP(...) +1
+#define GOPS_NAMED(...) +1
+#define GOPS_CLAUSES(...) +1
 #include "sema/attributes.def"
     ;
 
@@ -75,17 +80,28 @@ struct AttrSpec {
 };
 
 struct BlockSpec {
+  enum class Kind {
+    Fields,   ///< `health { path = ... }`: the fields in `attrs`
+    Map,      ///< `env { ANY = ... }`: any key, values of `mapType`
+    Named,    ///< `sidecar NAME { ... }`: any number, each with a name, the fields in `attrs`
+    Clauses,  ///< `permissions { allow [...] on [...] }`: lines `verb [list] word [list]`
+  };
   BlockId id;
   Scope scope;
   std::string_view name;
   Applies applies;
   std::string_view doc;
   std::string_view rules;
-  bool map = false;         ///< any key allowed (env, secrets); values of mapType
+  Kind kind = Kind::Fields;
+  bool map = false;         ///< kind == Map
   Ty mapType = Ty::String;
-  std::vector<const AttrSpec*> attrs;  ///< the fields of a block that is not a map
+  std::string_view verb;    ///< Clauses: `allow`
+  std::string_view word;    ///< Clauses: `on`
+  std::vector<const AttrSpec*> attrs;  ///< Fields and Named
 
   bool serviceOnly() const { return applies == Applies::Service; }
+  bool named() const { return kind == Kind::Named; }
+  bool clauses() const { return kind == Kind::Clauses; }
   const AttrSpec* attr(std::string_view name) const;
 };
 

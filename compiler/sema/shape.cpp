@@ -63,6 +63,18 @@ void unknownName(CheckState& st, const ast::Stmt& s, const Schema& schema, const
   }
 }
 
+/// A named block's name becomes a container or volume name in the task definition.
+void checkLabel(CheckState& st, const ast::Stmt& s) {
+  const std::string& n = s.label;
+  bool ok = !n.empty() && n.size() <= 64 &&
+            std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+  if (!ok) {
+    st.diags.report(Code::ContainerName, s.labelRange, fmt::format("`{}` cannot name a {}: names are letters, digits, `_` and `-`", n, s.name),
+                    "invalid name")
+        .help("use a name like `envoy` or `log_router`");
+  }
+}
+
 }  // namespace
 
 BodyView checkShape(CheckState& st, const std::vector<ast::Stmt>& body, const Schema& schema, const std::string& owner, BodyMode mode,
@@ -98,14 +110,39 @@ BodyView checkShape(CheckState& st, const std::vector<ast::Stmt>& body, const Sc
               .help("remove it from the job");
           break;
         }
-        if (auto it = v.blocks.find(s.name); it != v.blocks.end()) {
-          st.diags.report(Code::DuplicateAttribute, s.nameRange, fmt::format("block `{}` appears twice in {}", s.name, owner), "again here")
+        if (spec->named() && s.label.empty()) {
+          st.diags.report(Code::StatementNotAllowed, s.nameRange, fmt::format("a `{}` block needs a name of its own", s.name), "name missing")
+              .help(fmt::format("write it like `{} NAME {{ ... }}`", s.name))
+              .fix("add a name", SourceRange{s.nameRange.file, s.nameRange.end, s.nameRange.end}, std::string(" ") + s.name + "_1");
+          break;
+        }
+        if (!spec->named() && !s.label.empty()) {
+          st.diags.report(Code::StatementNotAllowed, s.labelRange, fmt::format("`{}` takes no name: there is one per {}", s.name, owner),
+                          "unexpected name")
+              .help(fmt::format("write `{} {{ ... }}`", s.name))
+              .fix("remove the name", SourceRange{s.labelRange.file, s.nameRange.end, s.labelRange.end}, "");
+          break;
+        }
+        if (!s.label.empty()) checkLabel(st, s);
+        const std::string key = s.label.empty() ? s.name : s.name + " " + s.label;
+        if (auto it = v.blocks.find(key); it != v.blocks.end()) {
+          st.diags.report(Code::DuplicateAttribute, s.nameRange, fmt::format("block `{}` appears twice in {}", key, owner), "again here")
               .label(it->second->nameRange, "first here")
               .help("merge the two blocks into one");
           break;
         }
-        v.blocks[s.name] = &s;
-        auto& fields = v.fields[s.name];
+        v.blocks[key] = &s;
+        if (spec->clauses()) {
+          for (const auto& f : s.body) {
+            if (f.kind == ast::StmtKind::Clause) continue;  // checked when evaluated
+            st.diags.report(Code::StatementNotAllowed, f.kind == ast::StmtKind::Override ? f.opRange : f.nameRange,
+                            fmt::format("`{}` holds only `{} [...] {} [...]` lines", s.name, spec->verb, spec->word), "not allowed here")
+                .help(fmt::format("write each grant on its own line, like `{} [\"s3:GetObject\"] {} [\"arn:aws:s3:::bucket/*\"]`", spec->verb,
+                                  spec->word));
+          }
+          break;
+        }
+        auto& fields = v.fields[key];
         for (const auto& f : s.body) {
           if (f.kind != ast::StmtKind::Attr) {
             st.diags.report(Code::StatementNotAllowed, f.kind == ast::StmtKind::Override ? f.opRange : f.nameRange,
@@ -170,6 +207,18 @@ BodyView checkShape(CheckState& st, const std::vector<ast::Stmt>& body, const Sc
         overridesSeen[s.name] = &s;
         checkShape(st, s.body, schema, fmt::format("`in {}`", s.name), BodyMode::Override, unitKind);
         v.overrides.push_back(&s);
+        break;
+      }
+      case ast::StmtKind::Clause: {
+        // `allow [...] on [...]` belongs in a block that takes such lines.
+        std::string where;
+        for (const BlockSpec* b : schema.blocks) {
+          if (b->clauses() && b->verb == s.name) where = std::string(b->name);
+        }
+        auto d = st.diags.report(Code::StatementNotAllowed, s.nameRange, fmt::format("`{}` lines do not belong directly in {}", s.name, owner),
+                                 "not allowed here");
+        if (!where.empty()) d.help(fmt::format("write it inside `{} {{ ... }}`", where));
+        else d.help("write `name = value`, or a block `name { ... }`");
         break;
       }
       case ast::StmtKind::Step:

@@ -1,5 +1,7 @@
 #include "sema/tables.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace gops::sema {
@@ -17,6 +19,19 @@ const std::vector<RegionInfo>& regions() {
       {"us-west-1", 2},      {"us-west-2", 4},
   };
   return kRegions;
+}
+
+bool validResourceId(std::string_view id, std::string_view prefix) {
+  if (id.size() <= prefix.size() + 1 || id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '-') return false;
+  std::string_view hex = id.substr(prefix.size() + 1);
+  if (hex.size() != 17 && (hex.size() != 8 || prefix == "fsap")) return false;
+  return std::all_of(hex.begin(), hex.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string partitionOfRegion(std::string_view region) {
+  if (region.rfind("cn-", 0) == 0) return "aws-cn";
+  if (region.rfind("us-gov-", 0) == 0) return "aws-us-gov";
+  return "aws";
 }
 
 const RegionInfo* findRegion(std::string_view name) {
@@ -85,16 +100,16 @@ const std::vector<int>& logRetentionDays() {
 
 const std::vector<MetricInfo>& metrics() {
   static const std::vector<MetricInfo> kMetrics = {
-      {"http_5xx_rate", MetricUnit::Percent, true,
+      {"http_5xx_rate", MetricUnit::Percent, true, true,
        "Share of requests the service's targets answered with HTTP 5xx, in percent (ALB HTTPCode_Target_5XX_Count / RequestCount)."},
-      {"http_4xx_rate", MetricUnit::Percent, true,
+      {"http_4xx_rate", MetricUnit::Percent, true, true,
        "Share of requests the service's targets answered with HTTP 4xx, in percent (ALB HTTPCode_Target_4XX_Count / RequestCount)."},
-      {"p50_latency", MetricUnit::Duration, true, "Median target response time (ALB TargetResponseTime, p50)."},
-      {"p95_latency", MetricUnit::Duration, true, "95th percentile target response time (ALB TargetResponseTime, p95)."},
-      {"p99_latency", MetricUnit::Duration, true, "99th percentile target response time (ALB TargetResponseTime, p99)."},
-      {"cpu", MetricUnit::Percent, false, "Average CPU utilisation of the service's tasks, in percent (ECS CPUUtilization)."},
-      {"memory", MetricUnit::Percent, false, "Average memory utilisation of the service's tasks, in percent (ECS MemoryUtilization)."},
-      {"unhealthy_targets", MetricUnit::Count, true, "Number of targets the load balancer considers unhealthy (ALB UnHealthyHostCount)."},
+      {"p50_latency", MetricUnit::Duration, true, true, "Median target response time (ALB TargetResponseTime, p50)."},
+      {"p95_latency", MetricUnit::Duration, true, true, "95th percentile target response time (ALB TargetResponseTime, p95)."},
+      {"p99_latency", MetricUnit::Duration, true, true, "99th percentile target response time (ALB TargetResponseTime, p99)."},
+      {"cpu", MetricUnit::Percent, false, false, "Average CPU utilisation of the service's tasks, in percent (ECS CPUUtilization)."},
+      {"memory", MetricUnit::Percent, false, false, "Average memory utilisation of the service's tasks, in percent (ECS MemoryUtilization)."},
+      {"unhealthy_targets", MetricUnit::Count, true, false, "Number of targets the load balancer considers unhealthy (ALB UnHealthyHostCount)."},
   };
   return kMetrics;
 }

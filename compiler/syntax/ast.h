@@ -27,8 +27,9 @@ enum class ValueKind {
   Bool,    ///< true, false
   List,    ///< [a, b]
   Call,    ///< name(args)
-  Object,  ///< name { body } e.g. a rollout strategy
+  Object,  ///< name { body } e.g. a rollout strategy; `{ body }` (no name) after `=`
   Ref,     ///< a bare name: internal, manual, canary_safe
+  Sum,     ///< a + b: a threshold over the stable version, `stable + 0.5%` (items: [a, b])
   Error,   ///< a value the parser could not read (already reported)
 };
 
@@ -53,7 +54,7 @@ struct Value {
   bool unitSpaced = false;  ///< written as `512 MiB` rather than `512MiB`
   // String
   std::vector<StringPart> parts;
-  // List
+  // List; Sum: [a, b]
   std::vector<Value> items;
   // Call / Object / Ref
   SourceRange nameRange;
@@ -69,19 +70,25 @@ struct Value {
 
 enum class StmtKind {
   Attr,      ///< name = value
-  Block,     ///< name { ... }
+  Block,     ///< name { ... }, or name label { ... } (a named block: `sidecar envoy { ... }`)
   Override,  ///< in env { ... }
   Step,      ///< step P for D | step P every D
   Rollback,  ///< rollback when METRIC OP VALUE [for D]
+  Clause,    ///< name [list] word value ...: `allow ["s3:GetObject"] on ["arn:..."]`
 };
 
 struct Stmt {
   StmtKind kind = StmtKind::Attr;
   SourceRange range;
-  std::string name;  ///< Attr/Block name, Override environment, "step"/"rollback"
+  std::string name;  ///< Attr/Block/Clause name, Override environment, "step"/"rollback"
   SourceRange nameRange;
+  std::string label;  ///< Block: the name of a named block (`envoy` in `sidecar envoy { }`); else empty
+  SourceRange labelRange;
   std::vector<Value> values;  ///< Attr: [value]; Step: [percent, duration];
-                              ///< Rollback: [metric, threshold (Error kind if no comparison), (duration)]
+                              ///< Rollback: [metric, threshold (Error kind if no comparison), (duration)];
+                              ///< Clause: [list, then the value after each word]
+  std::vector<std::string> words;       ///< Clause: the words between the values (`on`)
+  std::vector<SourceRange> wordRanges;
   std::string op;             ///< Step: "for" | "every"; Rollback: ">" ">=" "<" "<="
   SourceRange opRange;
   std::vector<Stmt> body;  ///< Block / Override

@@ -224,11 +224,40 @@ class AstBuilder {
       if (!name || name->exception) return std::nullopt;
       out.name = text(name);
       out.nameRange = range(name);
-      auto* v = valueOf(c);
-      out.values.push_back(v ? buildValue(v) : ast::Value{});
+      if (auto* b = bodyOf(c)) {
+        // `capacity = { spot = 70% }`: an object without a name.
+        ast::Value v;
+        v.kind = ast::ValueKind::Object;
+        v.range = range(b);
+        fillBody(v, b);
+        out.values.push_back(std::move(v));
+      } else {
+        auto* v = valueOf(c);
+        out.values.push_back(v ? buildValue(v) : ast::Value{});
+      }
     } else if (auto* c = as<GopsParser::BlockStmtContext>(s)) {
       out.kind = ast::StmtKind::Block;
       if (!setNamedBody(out, c)) return std::nullopt;
+    } else if (auto* c = as<GopsParser::LabeledBlockStmtContext>(s)) {
+      out.kind = ast::StmtKind::Block;
+      if (!c->kind || !c->label || c->label->exception || !c->label->getStop()) return std::nullopt;
+      out.name = text(c->kind);
+      out.nameRange = range(c->kind);
+      out.label = text(c->label);
+      out.labelRange = range(c->label);
+      fillBody(out, bodyOf(c));
+    } else if (auto* c = as<GopsParser::ClauseStmtContext>(s)) {
+      out.kind = ast::StmtKind::Clause;
+      if (!c->verb) return std::nullopt;
+      out.name = text(c->verb);
+      out.nameRange = range(c->verb);
+      // `verb [list] word [list]`
+      out.values.push_back(buildList(child<GopsParser::ListValueContext>(c, GopsParser::RuleListValue, 0)));
+      if (c->word && !c->word->exception && c->word->getStop()) {
+        out.words.push_back(text(c->word));
+        out.wordRanges.push_back(range(c->word));
+        out.values.push_back(buildList(child<GopsParser::ListValueContext>(c, GopsParser::RuleListValue, 1)));
+      }
     } else if (auto* c = as<GopsParser::OverrideStmtContext>(s)) {
       out.kind = ast::StmtKind::Override;
       auto* name = nameOf(c);
@@ -263,9 +292,10 @@ class AstBuilder {
       if (auto* cmp = child<GopsParser::CompareContext>(c, GopsParser::RuleCompare)) {
         out.op = text(cmp);
         out.opRange = range(cmp);
-        if (vals.size() < 2) return std::nullopt;
-        out.values.push_back(buildValue(vals[1]));
-        next = 2;
+        auto* sum = child<GopsParser::SumContext>(c, GopsParser::RuleSum);
+        if (!sum) return std::nullopt;
+        out.values.push_back(buildSum(sum));
+        next = 1;
       } else {
         out.values.push_back(ast::Value{});
       }
@@ -329,10 +359,8 @@ class AstBuilder {
       out.text = out.boolean ? "true" : "false";
       return out;
     }
-    if (auto* c = as<GopsParser::ListValueContext>(v)) {
-      out.kind = ast::ValueKind::List;
-      for (auto* item : valuesOf(c)) out.items.push_back(buildValue(item));
-      return out;
+    if (auto* c = as<GopsParser::ListValueAltContext>(v)) {
+      return buildList(child<GopsParser::ListValueContext>(c, GopsParser::RuleListValue));
     }
     if (auto* c = as<GopsParser::CallValueContext>(v)) {
       out.kind = ast::ValueKind::Call;
@@ -360,6 +388,28 @@ class AstBuilder {
       fillBody(out, bodyOf(c));
       return out;
     }
+    return out;
+  }
+
+  ast::Value buildList(GopsParser::ListValueContext* c) {
+    ast::Value out;
+    if (!c) return out;
+    out.kind = ast::ValueKind::List;
+    out.range = range(c);
+    for (auto* item : valuesOf(c)) out.items.push_back(buildValue(item));
+    return out;
+  }
+
+  /// `a` alone, or `a + b` as a Sum of the two.
+  ast::Value buildSum(GopsParser::SumContext* c) {
+    auto vals = valuesOf(c);
+    if (vals.empty()) return ast::Value{};
+    if (!token(c, GopsLexer::PLUS) || vals.size() < 2) return buildValue(vals[0]);
+    ast::Value out;
+    out.kind = ast::ValueKind::Sum;
+    out.range = range(c);
+    out.items.push_back(buildValue(vals[0]));
+    out.items.push_back(buildValue(vals[1]));
     return out;
   }
 

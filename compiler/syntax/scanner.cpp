@@ -199,6 +199,7 @@ std::vector<std::unique_ptr<antlr4::Token>> scanTokens(LexedInput& input, antlr4
       case ')': type = GopsLexer::RPAREN; break;
       case ',': type = GopsLexer::COMMA; break;
       case '=': type = GopsLexer::ASSIGN; break;
+      case '+': type = GopsLexer::PLUS; break;
       case '-':
         if (next == '>') type = GopsLexer::ARROW, len = 2;
         break;

@@ -54,7 +54,7 @@ TokenClass classify(std::size_t type) {
     case GopsLexer::NUMBER: return TokenClass::Number;
     case GopsLexer::UNIT: return TokenClass::Unit;
     case GopsLexer::DOTTED: return TokenClass::Cidr;
-    case GopsLexer::ARROW: case GopsLexer::GE: case GopsLexer::LE: case GopsLexer::GT: case GopsLexer::LT:
+    case GopsLexer::ARROW: case GopsLexer::GE: case GopsLexer::LE: case GopsLexer::GT: case GopsLexer::LT: case GopsLexer::PLUS:
     case GopsLexer::ASSIGN:
       return TokenClass::Operator;
     case GopsLexer::LBRACE: case GopsLexer::RBRACE: case GopsLexer::LBRACK: case GopsLexer::RBRACK:

@@ -57,14 +57,20 @@ struct Spec {
       {"env", {"account = \"111111111111\"", "deploy = on_push(\"dev\")"}},
       {"env.approval", {"reviewers = [\"o/t\", \"o/u\"]"}},
       {"env.network", {}},
+      {"env.dns", {"zone = \"example.com\""}},
       {"promote", {}},
       {"service", {"image = ecr(\"a/s\")", "port = 8080", "expose = public(\"s.example.com\")"}},
       {"service.health", {}},
+      {"service.task", {"command = [\"bin/migrate\"]"}},
       {"worker", {"image = ecr(\"a/w\")"}},
+      {"worker.sidecar", {"image = image(\"envoy:1\")", "memory = 64 MiB"}},
+      {"worker.volume", {"efs = \"fs-0123456789abcdef0\"", "path = \"/data\""}},
       {"job", {"image = ecr(\"a/j\")", "schedule = cron(\"0 3 * * *\")"}},
+      {"job.capacity", {}},
   };
-  bool rolling = false;     ///< dev's rollout = rolling { lines["rolling"] }
-  bool blueGreen = false;   ///< s's rollout = blue_green { lines["blue_green"] }
+  /// The rollout of service s: "" (the environment's default) or a strategy whose
+  /// body is lines[strategy]; "rolling" is dev's rollout instead.
+  std::string strategy;
 
   /// The body an attribute is written in.
   static std::string bodyOf(const AttrSpec& a) {
@@ -74,8 +80,13 @@ struct Spec {
       case Scope::Promote: return "promote";
       case Scope::Rolling: return "rolling";
       case Scope::BlueGreen: return "blue_green";
+      case Scope::Canary: return "canary";
+      case Scope::Linear: return "linear";
+      case Scope::Task: return "service.task";
+      case Scope::Capacity: return "job.capacity";
       case Scope::Unit:
         if (!a.block.empty()) return a.block == "health" ? "service.health" : "worker." + std::string(a.block);
+        if (a.applies == sema::Applies::Service && a.name == "before_deploy") return "worker";
         return a.applies == sema::Applies::Job ? "job" : "worker";
       default: return "?";
     }
@@ -88,14 +99,20 @@ struct Spec {
 
   std::string text() const {
     std::string out = fmt::format("app a {{ {} }}\n", join("app"));
-    out += fmt::format("environment dev {{ {} {} approval {{ {} }} network {{ {} }} }}\n", join("env"),
-                       rolling ? fmt::format("rollout = rolling {{ {} }}", join("rolling")) : "", join("env.approval"), join("env.network"));
+    out += fmt::format("environment dev {{ {} {} approval {{ {} }} network {{ {} }} dns {{ {} }} }}\n", join("env"),
+                       strategy == "rolling" ? fmt::format("rollout = rolling {{ {} }}", join("rolling")) : "", join("env.approval"),
+                       join("env.network"), join("env.dns"));
     out += "environment prod { account = \"222222222222\"  deploy = manual }\n";
     out += fmt::format("promote dev -> prod {{ {} }}\n", join("promote"));
-    out += fmt::format("service s {{ {} {} health {{ {} }} }}\n", join("service"),
-                       blueGreen ? fmt::format("rollout = blue_green {{ {} }}", join("blue_green")) : "", join("service.health"));
-    out += fmt::format("service w {{ {} }}\n", join("worker"));
-    out += fmt::format("job j {{ {} }}\n", join("job"));
+    std::string rollout;
+    if (strategy == "blue_green") rollout = fmt::format("rollout = blue_green {{ {} }}", join("blue_green"));
+    if (strategy == "canary") rollout = fmt::format("rollout = canary {{ step 10% for 1m  {} }}", join("canary"));
+    if (strategy == "linear") rollout = fmt::format("rollout = linear {{ step 25% every 1m  {} }}", join("linear"));
+    out += fmt::format("service s {{ {} {} health {{ {} }}  before_deploy = task {{ {} }} }}\n", join("service"), rollout, join("service.health"),
+                       join("service.task"));
+    out += fmt::format("service w {{ {}  sidecar proxy {{ {} }}  volume data {{ {} }} }}\n", join("worker"), join("worker.sidecar"),
+                       join("worker.volume"));
+    out += fmt::format("job j {{ {}  capacity = {{ {} }} }}\n", join("job"), join("job.capacity"));
     return out;
   }
 };
@@ -143,7 +160,8 @@ TEST_CASE("the table of attributes is well-formed", "[attributes]") {
     INFO(b.name);
     CHECK(&sema::blockSpec(b.id) == &b);
     CHECK(sema::schemaFor(b.scope).block(b.name) == &b);
-    CHECK((b.map || !b.attrs.empty()));
+    CHECK((b.map || b.clauses() || !b.attrs.empty()));
+    CHECK(b.clauses() == !b.verb.empty());
   }
 }
 
@@ -154,8 +172,10 @@ TEST_CASE("defaults in the table agree with the model", "[attributes]") {
     if (!literalDefault(a)) continue;
     INFO(fmt::format("{} `{}` = {}", sema::toString(a.scope), a.path(), a.defaultText));
     Spec without;
-    without.rolling = a.scope == Scope::Rolling;
-    without.blueGreen = a.scope == Scope::BlueGreen;
+    for (Scope sc : {Scope::Rolling, Scope::BlueGreen, Scope::Canary, Scope::Linear}) {
+      if (a.scope == sc) without.strategy = std::string(sema::toString(sc));
+    }
+
     Spec with = without;
     with.lines[Spec::bodyOf(a)].push_back(fmt::format("{} = {}", a.name, a.defaultText));
     auto c0 = checkText(without.text());
@@ -165,7 +185,7 @@ TEST_CASE("defaults in the table agree with the model", "[attributes]") {
     CHECK(modelJson(*c1) == modelJson(*c0));
     ++tested;
   }
-  CHECK(tested >= 20);
+  CHECK(tested >= 35);
 }
 
 TEST_CASE("a missing required attribute is reported by name", "[attributes]") {
@@ -183,7 +203,7 @@ TEST_CASE("a missing required attribute is reported by name", "[attributes]") {
     CHECK(errorsOf(*c).find(fmt::format("`{}`", a.name)) != std::string::npos);
     ++tested;
   }
-  CHECK(tested >= 8);
+  CHECK(tested >= 14);
 }
 
 TEST_CASE("hovers and completion document an attribute from the table", "[attributes]") {
