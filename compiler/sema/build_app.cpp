@@ -264,7 +264,13 @@ void buildExisting(CheckState& st, BodyValues& values, model::Environment& e) {
     std::optional<std::string> problem;
     if (c.rfind("arn:", 0) == 0) {
       problem = arnProblem(c, partition, "ecs");
-      if (!problem && splitColons(c)[5].rfind("cluster/", 0) != 0) problem = "it is not a cluster (`cluster/NAME`)";
+      if (!problem) {
+        // arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME: a service runs in a cluster of its own account and region.
+        auto parts = splitColons(c);
+        if (parts[5].rfind("cluster/", 0) != 0) problem = "it is not a cluster (`cluster/NAME`)";
+        else if (parts[3] != e.region) problem = fmt::format("it is in `{}`, and the environment in `{}`", parts[3], e.region);
+        else if (!e.account.empty() && parts[4] != e.account) problem = fmt::format("it is in account `{}`, and the environment in `{}`", parts[4], e.account);
+      }
     } else if (!name) {
       problem = "cluster names are letters, digits, `_` and `-`";
     }

@@ -3,6 +3,7 @@
 // services, jobs and templates, naming declared environments), and the `extends`
 // of templates, services and jobs.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -63,15 +64,22 @@ void unknownName(CheckState& st, const ast::Stmt& s, const Schema& schema, const
   }
 }
 
-/// A named block's name becomes a container or volume name in the task definition.
+/// A named block's name becomes a container or volume name in the task definition: ECS
+/// takes up to 255 letters, digits, `_` and `-` (identifiers have no other characters).
 void checkLabel(CheckState& st, const ast::Stmt& s) {
   const std::string& n = s.label;
-  bool ok = !n.empty() && n.size() <= 64 &&
-            std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
-  if (!ok) {
+  bool chars = std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+  if (!n.empty() && chars && n.size() <= 255) return;
+  const std::string what = s.name == "volume" ? "volume" : "container";
+  if (!chars) {
     st.diags.report(Code::ContainerName, s.labelRange, fmt::format("`{}` cannot name a {}: names are letters, digits, `_` and `-`", n, s.name),
                     "invalid name")
         .help("use a name like `envoy` or `log_router`");
+  } else {
+    st.diags.report(Code::ContainerName, s.labelRange,
+                    fmt::format("the {} name `{}...` is {} characters long, and ECS takes {} names of up to 255", s.name, n.substr(0, 16), n.size(), what),
+                    "too long")
+        .help("use a shorter name, like `envoy` or `log_router`");
   }
 }
 
