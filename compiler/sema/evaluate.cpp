@@ -113,7 +113,9 @@ void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
         diags.report(Code::EphemeralStorage, value.range,
                      fmt::format("Fargate gives a task 20 GiB to 200 GiB of ephemeral storage in whole GiB, not {} GiB", fmtNumber(gib)),
                      "not a size Fargate offers")
-            .help(gib < 20 ? "every task has at least 20 GiB: leave it out" : "write a whole number of GiB, like `ephemeral_storage = 50 GiB`");
+            .help(gib < 20    ? "every task has at least 20 GiB: leave it out"
+                  : gib > 200 ? "200 GiB is the most a task gets: for more, or for data that outlives the task, mount an EFS `volume`"
+                              : "write a whole number of GiB, like `ephemeral_storage = 50 GiB`");
         v.ok = false;
       }
       break;
@@ -157,9 +159,11 @@ void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
     case AttrId::HealthCommand:
     case AttrId::SidecarHealthCheck:
       if (v.list.empty() || (v.list.front() != "CMD" && v.list.front() != "CMD-SHELL")) {
+        // One string is a shell line (`CMD-SHELL`); a program and its arguments run
+        // without a shell (`CMD`).
         std::string fix;
         if (!v.list.empty() && value.kind == ast::ValueKind::List && !value.items.empty()) {
-          fix = "CMD-SHELL";
+          fix = value.items.size() == 1 ? "CMD-SHELL" : "CMD";
         }
         auto b = diags.report(Code::HealthCommand, value.range,
                               v.list.empty() ? std::string("the health check command is empty")
@@ -167,8 +171,8 @@ void Evaluation::checkValue(const ast::Stmt& s, const AttrSpec& a, Val& v) {
                               "not a health check command");
         b.help("write `[\"CMD-SHELL\", \"curl -f http://localhost:8080/healthz || exit 1\"]`, or `[\"CMD\", \"/bin/check\"]` without a shell");
         if (!fix.empty()) {
-          b.fix("run it with a shell (`CMD-SHELL`)", SourceRange{value.range.file, value.items.front().range.begin, value.items.front().range.begin},
-                "\"CMD-SHELL\", ");
+          b.fix(fix == "CMD" ? "run the program without a shell (`CMD`)" : "run it with a shell (`CMD-SHELL`)",
+                SourceRange{value.range.file, value.items.front().range.begin, value.items.front().range.begin}, "\"" + fix + "\", ");
         }
         v.ok = false;
       }
