@@ -57,11 +57,35 @@ TaskDefinition taskDefinition(const model::App& app, const model::Environment& e
   t.memory = w.memory;
   t.taskRoleArn = names.roleArn(names.taskRolePath(), names.role(w.name, "task"));
   t.executionRoleArn = names.roleArn(names.taskRolePath(), names.role(w.name, "execution"));
+  if (w.platform == model::Workload::Platform::Arm64) t.runtimePlatform.cpuArchitecture = "ARM64";
+  if (w.ephemeralStorageGiB > 20) t.ephemeralStorageGiB = w.ephemeralStorageGiB;  // 20 GiB: Fargate's default, which ECS takes only unsaid
+
+  auto awslogs = [&](LogConfiguration& logs, const std::string& prefix) {
+    logs.group = names.logGroup(w.name);
+    logs.region = env.region;
+    logs.streamPrefix = prefix;
+  };
+  const model::Sidecar* router = nullptr;
+  int sidecarCpu = 0, sidecarMemory = 0;
+  for (const auto& sc : w.sidecars) {
+    sidecarCpu += sc.cpu;
+    sidecarMemory += sc.memory;
+    if (!sc.logRouter.empty()) router = &sc;
+  }
+  // Every container but the router itself hands its output to the router when
+  // there is one (the checker allows `log_options` only then).
+  auto routed = [&](LogConfiguration& logs, const std::string& prefix) {
+    if (!router) return awslogs(logs, prefix);
+    logs.driver = "awsfirelens";
+    for (const auto& [k, v] : w.logOptions) logs.firelensOptions.emplace_back(k, v);  // std::map: sorted
+  };
 
   Container c;
   c.name = w.name;
   c.image = imageRef(app, w.image);
-  c.memory = w.memory;  // the one container has the whole task
+  // The one container has the whole task; with sidecars, what they leave.
+  if (!w.sidecars.empty()) c.cpu = w.cpu - sidecarCpu;
+  c.memory = w.memory - sidecarMemory;
   c.command = w.command;
   for (const auto& [k, v] : w.env) c.environment.push_back({k, v});  // std::map: sorted by name
   for (const auto& [k, s] : w.secrets) {
@@ -71,19 +95,43 @@ TaskDefinition taskDefinition(const model::App& app, const model::Environment& e
     c.secrets.push_back({k, std::move(from)});
   }
   if (port) c.portMappings.push_back({*port, "tcp"});
-  if (port && health) {
+  if (health && (port || !health->command.empty())) {
     ContainerHealthCheck h;
-    h.command = {"CMD-SHELL", healthCheckShell(*port, health->path)};
+    h.command = !health->command.empty() ? health->command
+                                         : std::vector<std::string>{"CMD-SHELL", healthCheckShell(*port, health->path)};
     h.interval = clampSeconds(health->intervalSeconds, kHealthIntervalMin, kHealthIntervalMax);
     h.timeout = clampSeconds(health->timeoutSeconds, kHealthTimeoutMin, kHealthTimeoutMax);
     h.retries = std::clamp(health->unhealthyThreshold, kHealthRetriesMin, kHealthRetriesMax);
     h.startPeriod = clampSeconds(health->gracePeriodSeconds, kHealthStartPeriodMin, kHealthStartPeriodMax);
     c.healthCheck = std::move(h);
   }
-  c.logs.group = names.logGroup(w.name);
-  c.logs.region = env.region;
-  c.logs.streamPrefix = w.name;
+  routed(c.logs, w.name);
+  if (router) c.dependsOn.push_back({router->name, "START"});
+  for (const auto& v : w.volumes) c.mountPoints.push_back({v.name, v.path, v.readOnly});  // sorted by name
   t.containers.push_back(std::move(c));
+
+  for (const auto& sc : w.sidecars) {  // sorted by name
+    Container s;
+    s.name = sc.name;
+    s.image = imageRef(app, sc.image);
+    s.essential = sc.essential;
+    s.cpu = sc.cpu;
+    s.memory = sc.memory;
+    s.command = sc.command;
+    for (const auto& [k, v] : sc.env) s.environment.push_back({k, v});
+    if (sc.port) s.portMappings.push_back({*sc.port, "tcp"});
+    if (!sc.healthCommand.empty()) s.healthCheck = ContainerHealthCheck{sc.healthCommand};
+    if (&sc == router) {
+      // The router logs to CloudWatch itself: it cannot route its own output.
+      awslogs(s.logs, sc.name);
+      s.firelensType = sc.logRouter;
+    } else {
+      routed(s.logs, sc.name);
+      if (router) s.dependsOn.push_back({router->name, "START"});
+    }
+    t.containers.push_back(std::move(s));
+  }
+  for (const auto& v : w.volumes) t.volumes.push_back({v.name, v.efs, v.accessPoint});
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "deploy_facts/naming.h"
@@ -51,17 +52,38 @@ struct ContainerHealthCheck {
   int startPeriod = 0;
 };
 
+/// Where a container's output goes: CloudWatch Logs (`awslogs`, the group, region
+/// and stream prefix), or, when a sidecar of the task routes the logs with FireLens,
+/// `awsfirelens` with the spec's `log_options` (sorted by name).
 struct LogConfiguration {
   std::string driver = "awslogs";
   std::string group;   ///< EnvNames::logGroup
   std::string region;  ///< the environment's
   std::string streamPrefix;
+  std::vector<std::pair<std::string, std::string>> firelensOptions;  ///< driver `awsfirelens`
+  bool awslogs() const { return driver == "awslogs"; }
+};
+
+/// A container that starts only after another reached a state (ECS `dependsOn`).
+struct ContainerDependency {
+  std::string containerName;
+  std::string condition;  ///< START, COMPLETE, SUCCESS, HEALTHY
+};
+
+/// A task volume mounted into a container.
+struct MountPoint {
+  std::string sourceVolume;
+  std::string containerPath;
+  bool readOnly = false;
 };
 
 struct Container {
-  std::string name;  ///< the workload's gops name for its own container
+  std::string name;  ///< the workload's gops name for its own container, a sidecar's
   ImageRef image;
   bool essential = true;
+  /// CPU units reserved for the container: set only in a task with sidecars (the
+  /// workload's container then gets the task's CPU less the sidecars').
+  std::optional<int> cpu;
   int memory = 0;  ///< MiB, the container's hard limit
   std::vector<std::string> command;
   std::vector<EnvironmentVariable> environment;  ///< sorted by name
@@ -69,6 +91,19 @@ struct Container {
   std::vector<PortMapping> portMappings;
   std::optional<ContainerHealthCheck> healthCheck;
   LogConfiguration logs;
+  std::vector<ContainerDependency> dependsOn;
+  std::vector<MountPoint> mountPoints;
+  /// FireLens: the log router's `firelensConfiguration.type` (`fluentbit`, `fluentd`).
+  std::string firelensType;
+};
+
+/// An EFS file system of the task: encrypted in transit, with IAM authorization
+/// (the task role's `elasticfilesystem:Client*` grants decide), through the access
+/// point when one is named.
+struct EfsVolume {
+  std::string name;
+  std::string fileSystemId;
+  std::string accessPointId;  ///< optional
 };
 
 struct RuntimePlatform {
@@ -85,8 +120,11 @@ struct TaskDefinition {
   std::string networkMode = "awsvpc";
   std::vector<std::string> requiresCompatibilities = {"FARGATE"};
   RuntimePlatform runtimePlatform;
-  /// The workload's own container first (named after it, essential); today the only one.
+  std::optional<int> ephemeralStorageGiB;  ///< none: Fargate's 20 GiB
+  /// The workload's own container first (named after it, essential), then its
+  /// sidecars by name.
   std::vector<Container> containers;
+  std::vector<EfsVolume> volumes;  ///< by name
 };
 
 /// ECS's limits on container health checks.

@@ -113,9 +113,24 @@ class EnvWriter {
     j.member("cpuArchitecture", t.runtimePlatform.cpuArchitecture);
     j.member("operatingSystemFamily", t.runtimePlatform.operatingSystemFamily);
     j.endObject();
+    if (t.ephemeralStorageGiB) j.key("ephemeralStorage").beginObject().member("sizeInGiB", *t.ephemeralStorageGiB).endObject();
     j.key("containerDefinitions").beginArray();
     for (const auto& c : t.containers) container(j, w, c);
     j.endArray();
+    if (!t.volumes.empty()) {
+      j.key("volumes").beginArray();
+      for (const auto& v : t.volumes) {
+        j.beginObject().member("name", v.name);
+        j.key("efsVolumeConfiguration").beginObject();
+        j.member("fileSystemId", copied(w, "a file system id", v.fileSystemId));
+        j.member("transitEncryption", "ENABLED");
+        j.key("authorizationConfig").beginObject();
+        if (!v.accessPointId.empty()) j.member("accessPointId", copied(w, "an access point id", v.accessPointId));
+        j.member("iam", "ENABLED");
+        j.endObject().endObject().endObject();
+      }
+      j.endArray();
+    }
   }
 
   void container(JsonWriter& j, const WorkloadFacts& w, const facts::Container& c) {
@@ -123,6 +138,7 @@ class EnvWriter {
     j.member("name", c.name);
     j.member("image", image(w, c.image));
     j.member("essential", c.essential);
+    if (c.cpu) j.member("cpu", *c.cpu);
     j.member("memory", c.memory);
     if (!c.command.empty()) {
       j.key("command").beginArray();
@@ -162,11 +178,29 @@ class EnvWriter {
       j.member("startPeriod", h.startPeriod);
       j.endObject();
     }
+    if (!c.mountPoints.empty()) {
+      j.key("mountPoints").beginArray();
+      for (const auto& m : c.mountPoints) {
+        j.beginObject().member("sourceVolume", m.sourceVolume).member("containerPath", copied(w, "a mount path", m.containerPath));
+        j.member("readOnly", m.readOnly).endObject();
+      }
+      j.endArray();
+    }
+    if (!c.dependsOn.empty()) {
+      j.key("dependsOn").beginArray();
+      for (const auto& d : c.dependsOn) j.beginObject().member("containerName", d.containerName).member("condition", d.condition).endObject();
+      j.endArray();
+    }
+    if (!c.firelensType.empty()) j.key("firelensConfiguration").beginObject().member("type", c.firelensType).endObject();
     j.key("logConfiguration").beginObject().member("logDriver", c.logs.driver);
     j.key("options").beginObject();
-    j.member("awslogs-group", c.logs.group);
-    j.member("awslogs-region", c.logs.region);
-    j.member("awslogs-stream-prefix", c.logs.streamPrefix);
+    if (c.logs.awslogs()) {
+      j.member("awslogs-group", c.logs.group);
+      j.member("awslogs-region", c.logs.region);
+      j.member("awslogs-stream-prefix", c.logs.streamPrefix);
+    } else {
+      for (const auto& [k, v] : c.logs.firelensOptions) j.member(k, copied(w, "a log option", v));
+    }
     j.endObject().endObject();
     j.endObject();
   }

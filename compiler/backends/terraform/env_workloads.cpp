@@ -1,6 +1,8 @@
 // Per service and job: the log group, roles, security group and first task
 // definition they share; the ECS service of a service (with its Cloud Map entry and
 // autoscaling); the EventBridge schedule of a job.
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/compile.h>
@@ -48,11 +50,19 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
       statements.push_back(
           {"ReadSecrets", false, {"secretsmanager:GetSecretValue"}, {secrets.begin(), secrets.end()}, {}, {}, {}});
     }
-    if (w.ecrRepository) {
+    // The workload's repository, then its sidecars' (by name) not already listed.
+    std::vector<std::string> repositories;
+    if (w.ecrRepository) repositories.push_back(*w.ecrRepository);
+    for (const facts::Container& c : w.task.containers) {
+      if (c.image.kind == model::Image::Kind::Ecr && std::find(repositories.begin(), repositories.end(), c.image.repository) == repositories.end()) {
+        repositories.push_back(c.image.repository);
+      }
+    }
+    if (!repositories.empty()) {
       statements.push_back({"PullImage",
                             false,
                             {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-                            repositoryArns(n_.partition(), app_.app.region, app_.app.registry, {*w.ecrRepository}),
+                            repositoryArns(n_.partition(), app_.app.region, app_.app.registry, repositories),
                             {},
                             {},
                             {}});
@@ -71,6 +81,7 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
     b.str("name", n_.role(name, "task"));
     b.str("path", n_.taskRolePath());
   });
+  taskRolePolicy(w);
 
   m_.resource("aws_security_group", name, [&](Body& b) {
     b.str("description", fmt::format("{} of {} {}"_cf, name, app_.app.name, env_.name));
@@ -83,6 +94,7 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
   m_.resource("aws_ecs_task_definition", name, [&](Body& b) {
     b.str("container_definitions", containerDefinitions(t));
     b.str("cpu", std::to_string(t.cpu));
+    if (t.ephemeralStorageGiB) b.object("ephemeral_storage").num("size_in_gib", *t.ephemeralStorageGiB).end();
     b.str("execution_role_arn", tfRef(fmt::format("aws_iam_role.{}_execution.arn"_cf, name)));
     b.str("family", t.family);
     b.str("memory", std::to_string(t.memory));
@@ -95,6 +107,51 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
     // Deploys register newer revisions; keep this one registered when Terraform replaces it.
     b.flag("skip_destroy", true);
     b.str("task_role_arn", tfRef(fmt::format("aws_iam_role.{}_task.arn"_cf, name)));
+    if (!t.volumes.empty()) {
+      b.array("volume");
+      for (const facts::EfsVolume& v : t.volumes) {
+        b.beginObject().object("efs_volume_configuration").object("authorization_config");
+        if (!v.accessPointId.empty()) b.str("access_point_id", templateEscape(v.accessPointId));
+        b.str("iam", "ENABLED").end();
+        b.str("file_system_id", templateEscape(v.fileSystemId)).str("transit_encryption", "ENABLED").end();
+        b.str("name", v.name).end();
+      }
+      b.end();
+    }
+  });
+}
+
+/// The task role's own policy: one statement per `allow` line of the spec (Sid
+/// `Grant1`, `Grant2`... in the order written, templates' first), then the EFS
+/// file systems its volumes mount (`ClientWrite` unless every mount is read-only).
+void EnvWriter::taskRolePolicy(const facts::WorkloadFacts& w) {
+  const model::Workload& mw = *w.workload;
+  std::vector<Statement> statements;
+  int n = 0;
+  for (const model::Grant& g : mw.permissions) {
+    Statement st;
+    st.sid = fmt::format("Grant{}"_cf, ++n);
+    for (const auto& a : g.actions) st.actions.push_back(templateEscape(a));
+    for (const auto& r : g.resources) st.resources.push_back(templateEscape(r));
+    statements.push_back(std::move(st));
+  }
+  std::map<std::string, bool> writes;  // file system id -> mounted writable somewhere
+  for (const model::Volume& v : mw.volumes) writes[v.efs] = writes[v.efs] || !v.readOnly;
+  int mounts = 0;
+  for (const auto& [fs, write] : writes) {
+    Statement st;
+    st.sid = fmt::format("MountFileSystem{}"_cf, ++mounts);
+    st.actions = {"elasticfilesystem:ClientMount"};
+    if (write) st.actions.push_back("elasticfilesystem:ClientWrite");
+    st.resources = {fmt::format("arn:{}:elasticfilesystem:{}:{}:file-system/{}"_cf, n_.partition(), env_.region, env_.account,
+                                templateEscape(fs))};
+    statements.push_back(std::move(st));
+  }
+  if (statements.empty()) return;
+  m_.resource("aws_iam_role_policy", w.name + "_task", [&](Body& b) {
+    b.str("name", "permissions");
+    b.str("policy", policyDocument(statements));
+    b.str("role", tfRef(fmt::format("aws_iam_role.{}_task.name"_cf, w.name)));
   });
 }
 
@@ -111,6 +168,12 @@ std::string EnvWriter::containerDefinitions(const facts::TaskDefinition& t) cons
       for (const auto& arg : c.command) j.value(templateEscape(arg));
       j.endArray();
     }
+    if (c.cpu) j.member("cpu", *c.cpu);
+    if (!c.dependsOn.empty()) {
+      j.key("dependsOn").beginArray();
+      for (const auto& d : c.dependsOn) j.beginObject().member("condition", d.condition).member("containerName", d.containerName).endObject();
+      j.endArray();
+    }
     if (!c.environment.empty()) {
       j.key("environment").beginArray();
       for (const auto& v : c.environment) {
@@ -119,13 +182,26 @@ std::string EnvWriter::containerDefinitions(const facts::TaskDefinition& t) cons
       j.endArray();
     }
     j.member("essential", c.essential);
+    if (!c.firelensType.empty()) j.key("firelensConfiguration").beginObject().member("type", c.firelensType).endObject();
     j.member("image", c.image.kind == model::Image::Kind::External ? templateEscape(c.image.uri)
                                                                    : c.image.reference(tfRef("var.image_tag")));
     j.key("logConfiguration").beginObject().member("logDriver", c.logs.driver).key("options").beginObject();
-    j.member("awslogs-group", c.logs.group).member("awslogs-region", c.logs.region);
-    j.member("awslogs-stream-prefix", c.logs.streamPrefix);
+    if (c.logs.awslogs()) {
+      j.member("awslogs-group", c.logs.group).member("awslogs-region", c.logs.region);
+      j.member("awslogs-stream-prefix", c.logs.streamPrefix);
+    } else {
+      for (const auto& [k, v] : c.logs.firelensOptions) j.member(k, templateEscape(v));
+    }
     j.endObject().endObject();
     j.member("memory", c.memory);
+    if (!c.mountPoints.empty()) {
+      j.key("mountPoints").beginArray();
+      for (const auto& m : c.mountPoints) {
+        j.beginObject().member("containerPath", templateEscape(m.containerPath)).member("readOnly", m.readOnly);
+        j.member("sourceVolume", m.sourceVolume).endObject();
+      }
+      j.endArray();
+    }
     j.member("name", c.name);
     if (!c.portMappings.empty()) {
       j.key("portMappings").beginArray();

@@ -45,6 +45,7 @@ class EnvWriter {
   void publicService(const facts::ServiceFacts& s);
 
   // env_workloads.cpp
+  void taskRolePolicy(const facts::WorkloadFacts& w);
   void workload(const facts::WorkloadFacts& w);
   std::string containerDefinitions(const facts::TaskDefinition& t) const;
   void service(const facts::ServiceFacts& s);
