@@ -58,7 +58,7 @@ TaskDefinition taskDefinition(const model::App& app, const model::Environment& e
   t.taskRoleArn = names.roleArn(names.taskRolePath(), names.role(w.name, "task"));
   t.executionRoleArn = names.roleArn(names.taskRolePath(), names.role(w.name, "execution"));
   if (w.platform == model::Workload::Platform::Arm64) t.runtimePlatform.cpuArchitecture = "ARM64";
-  if (w.ephemeralStorageGiB > 20) t.ephemeralStorageGiB = w.ephemeralStorageGiB;  // 20 GiB: Fargate's default, which ECS takes only unsaid
+  if (w.ephemeralStorageGiB > 20) t.ephemeralStorageGiB = w.ephemeralStorageGiB;  // ECS takes 21-200: 20 GiB is the default, left unsaid
 
   auto awslogs = [&](LogConfiguration& logs, const std::string& prefix) {
     logs.group = names.logGroup(w.name);
