@@ -21,8 +21,8 @@ using gops::aws::test::TempDir;
 namespace {
 
 constexpr const char* kAccount = "123456789012";
-constexpr const char* kSecret = "motoSecretKeyThatMustNeverBeLogged";
-constexpr const char* kToken = "motoSessionTokenThatMustNeverBeLogged";
+constexpr const char* kMotoSecret = "motoSecretKeyThatMustNeverBeLogged";
+constexpr const char* kMotoToken = "motoSessionTokenThatMustNeverBeLogged";
 
 /// The moto endpoint, or "" when the cases run outside run_moto_tests.sh.
 std::string motoEndpoint() {
@@ -44,8 +44,8 @@ std::map<std::string, std::string> motoVars(const TempDir& dir) {
 ClientConfig motoConfig(const TempDir& dir, std::ostream* log = nullptr) {
   auto vars = motoVars(dir);
   vars["AWS_ACCESS_KEY_ID"] = "AKIDMOTOTEST";
-  vars["AWS_SECRET_ACCESS_KEY"] = kSecret;
-  vars["AWS_SESSION_TOKEN"] = kToken;
+  vars["AWS_SECRET_ACCESS_KEY"] = kMotoSecret;
+  vars["AWS_SESSION_TOKEN"] = kMotoToken;
   ClientConfig config = resolveClientConfig({.env = Environment::fromMap(vars)});
   config.debugLog = log;
   return config;
@@ -234,8 +234,8 @@ TEST_CASE("moto: the debug log of real calls holds no secret", "[.][moto]") {
   INFO(text);
   CHECK(text.find("target=secretsmanager.GetSecretValue") != std::string::npos);
   CHECK(text.find("action=GetCallerIdentity") != std::string::npos);
-  CHECK(text.find(kSecret) == std::string::npos);
-  CHECK(text.find(kToken) == std::string::npos);
+  CHECK(text.find(kMotoSecret) == std::string::npos);
+  CHECK(text.find(kMotoToken) == std::string::npos);
   CHECK(text.find("Signature=") == std::string::npos);
   CHECK(text.find("topsecretvalue") == std::string::npos);
 }

@@ -73,8 +73,8 @@ json parse(const backend::Output& o, const std::string& path) {
 
 TEST_CASE("ecs: one task definition per workload and one service definition per service", "[ecs]") {
   model::AppModel app = smallApp();
-  backend::Output a = generate(app);
-  backend::Output b = generate(app);
+  backend::Output a = backend::ecs::generate(app);
+  backend::Output b = backend::ecs::generate(app);
   REQUIRE(a.errors.empty());
   std::vector<std::string> paths;
   for (const auto& f : a.files) paths.push_back(f.path);
@@ -91,11 +91,11 @@ TEST_CASE("ecs: one task definition per workload and one service definition per 
 
   backend::Options none;
   none.environments = {"prod"};
-  CHECK(generate(app, none).files.empty());
+  CHECK(backend::ecs::generate(app, none).files.empty());
 }
 
 TEST_CASE("ecs: task definition fields", "[ecs]") {
-  json d = parse(generate(smallApp()), "dev/ecs/api.taskdef.json");
+  json d = parse(backend::ecs::generate(smallApp()), "dev/ecs/api.taskdef.json");
   CHECK(d["family"] == "shop-dev-api");
   CHECK(d["cpu"] == "512");
   CHECK(d["memory"] == "1024");
@@ -105,7 +105,7 @@ TEST_CASE("ecs: task definition fields", "[ecs]") {
   CHECK(d["taskRoleArn"] == "arn:aws:iam::222222222222:role/gops/shop/dev/tasks/shop-dev-api-task");
   CHECK(d["runtimePlatform"]["cpuArchitecture"] == "X86_64");
   // The key order is fixed: family first, then the tags with the marker.
-  backend::Output out = generate(smallApp());
+  backend::Output out = backend::ecs::generate(smallApp());
   const backend::File* f = find(out, "dev/ecs/api.taskdef.json");
   REQUIRE(f != nullptr);
   const std::string& raw = f->contents;
@@ -140,7 +140,7 @@ TEST_CASE("ecs: task definition fields", "[ecs]") {
 }
 
 TEST_CASE("ecs: jobs and external images", "[ecs]") {
-  backend::Output o = generate(smallApp());
+  backend::Output o = backend::ecs::generate(smallApp());
   json job = parse(o, "dev/ecs/nightly_report.taskdef.json");
   CHECK(job["family"] == "shop-dev-nightly-report");
   const json& c = job["containerDefinitions"][0];
@@ -156,7 +156,7 @@ TEST_CASE("ecs: jobs and external images", "[ecs]") {
 }
 
 TEST_CASE("ecs: service definitions match the Terraform service", "[ecs]") {
-  backend::Output o = generate(smallApp());
+  backend::Output o = backend::ecs::generate(smallApp());
   json api = parse(o, "dev/ecs/api.service.json");
   CHECK(api["cluster"] == "shop-dev");
   CHECK(api["serviceName"] == "shop-dev-api");
@@ -191,7 +191,7 @@ TEST_CASE("ecs: a service that shifts traffic runs task sets under the EXTERNAL 
   auto& r = app.environments[0].services[0].rollout;
   r.kind = model::Rollout::Kind::Canary;
   r.steps = {{10, 60}};
-  backend::Output o = generate(app);
+  backend::Output o = backend::ecs::generate(app);
   REQUIRE(o.errors.empty());
   CHECK(find(o, "dev/ecs/api.blue.taskset.json") != nullptr);
   CHECK(find(o, "dev/ecs/api.green.taskset.json") != nullptr);
@@ -227,7 +227,7 @@ TEST_CASE("ecs: health checks stay within ECS's limits", "[ecs]") {
   h.timeoutSeconds = 0.5;
   h.unhealthyThreshold = 20;
   h.gracePeriodSeconds = 900;
-  json hc = parse(generate(app), "dev/ecs/api.taskdef.json")["containerDefinitions"][0]["healthCheck"];
+  json hc = parse(backend::ecs::generate(app), "dev/ecs/api.taskdef.json")["containerDefinitions"][0]["healthCheck"];
   CHECK(hc["interval"] == 300);
   CHECK(hc["timeout"] == 2);
   CHECK(hc["retries"] == 10);
@@ -249,7 +249,7 @@ TEST_CASE("ecs: placeholders and tag values", "[ecs]") {
 TEST_CASE("ecs: spec text that reads as a placeholder is an error", "[ecs]") {
   model::AppModel app = smallApp();
   app.environments[0].services[0].env["BAD"] = "{{image_tag}}";
-  backend::Output o = generate(app);
+  backend::Output o = backend::ecs::generate(app);
   CHECK(o.files.empty());
   REQUIRE(o.errors.size() == 1);
   CHECK(o.errors[0].find("`api`") != std::string::npos);

@@ -66,8 +66,8 @@ model::AppModel tinyApp() {
 
 TEST_CASE("generate writes every module, deterministically", "[terraform]") {
   model::AppModel app = tinyApp();
-  Output a = generate(app);
-  Output b = generate(app);
+  Output a = backend::terraform::generate(app);
+  Output b = backend::terraform::generate(app);
   REQUIRE(a.errors.empty());
   std::vector<std::string> paths;
   for (const auto& f : a.files) paths.push_back(f.path);
@@ -87,11 +87,11 @@ TEST_CASE("generate writes every module, deterministically", "[terraform]") {
 
   Options only;
   only.environments = {"nope"};
-  CHECK(generate(app, only).files.size() == 3);  // app-wide modules only
+  CHECK(backend::terraform::generate(app, only).files.size() == 3);  // app-wide modules only
   // One environment without the app's files: what `gops build` runs per environment.
   only.environments = {"dev"};
   only.appFiles = false;
-  Output devOnly = generate(app, only);
+  Output devOnly = backend::terraform::generate(app, only);
   REQUIRE(devOnly.files.size() == 1);
   CHECK(devOnly.files[0].path == "dev/terraform/main.tf.json");
   CHECK(devOnly.files[0].contents == dev);
@@ -101,7 +101,7 @@ TEST_CASE("generate reports what cannot be built", "[terraform]") {
   model::AppModel app = tinyApp();
   app.environments[0].network.cidr = "10.10.0.0/27";
   app.environments[0].network.zones = 2;
-  Output small = generate(app);
+  Output small = backend::terraform::generate(app);
   CHECK(small.files.empty());
   REQUIRE(small.errors.size() == 1);
   CHECK(small.errors[0].find("too small") != std::string::npos);
@@ -113,7 +113,7 @@ TEST_CASE("generate reports what cannot be built", "[terraform]") {
   clash.expose.kind = model::Expose::Kind::Public;
   clash.expose.hosts = {"blue.example.com"};
   app.environments[0].services.push_back(clash);
-  Output dup = generate(app);
+  Output dup = backend::terraform::generate(app);
   CHECK(dup.files.empty());
   REQUIRE_FALSE(dup.errors.empty());
   CHECK(dup.errors[0].find("aws_lb_target_group.api_blue") != std::string::npos);
