@@ -85,6 +85,11 @@ NetworkFacts networkFacts(const model::Network& n, bool publicSubnetsNeeded) {
     f.privateSubnets = read(n.privateSubnets, true);
     f.zones = f.privateSubnets.count;
     f.publicSubnets = read(n.publicSubnets, publicSubnetsNeeded);
+    if (publicSubnetsNeeded && f.publicSubnets.count < 2) {
+      f.error = fmt::format("the load balancer the environment creates in {} needs public subnets in 2 zones at least, "
+                            "and `public_subnets` lists {}"_cf,
+                            n.existingVpc, f.publicSubnets.count);
+    }
     return f;
   }
   f.cidr = n.cidr;

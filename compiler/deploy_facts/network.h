@@ -66,8 +66,9 @@ struct NetworkFacts {
   /// NAT gateways: 0 (`none`), 1 (`single`, in public subnet 0) or one per zone;
   /// always 0 in an existing VPC.
   int natGateways = 0;
-  /// Why the VPC cannot be carved (too small for its zones), for the user; the
-  /// CIDR lists are empty then.
+  /// Why the network cannot be built, for the user: the VPC is too small for its
+  /// zones (the CIDR lists are empty then), or an existing VPC lists fewer than two
+  /// public subnets for the load balancer the environment creates.
   std::string error;
 
   bool ok() const { return error.empty(); }
