@@ -153,6 +153,11 @@ TEST_CASE("the facts of existing infrastructure", "[facts][existing]") {
   CHECK(tagged.privateSubnets.count == 2);
   CHECK(tagged.publicSubnets.count == 2);
   CHECK(networkFacts(n, false).publicSubnets.count == 0);
+  CHECK(tagged.ok());
+  // Listed: as many as written; a load balancer to create needs two at least.
+  n.publicSubnets = {"subnet-0ddd1234def567890"};
+  CHECK(networkFacts(n, false).ok());
+  CHECK(networkFacts(n, true).error.find("needs public subnets in 2 zones") != std::string::npos);
   // A created network: both tiers, one subnet per zone, as before.
   NetworkFacts created = networkFacts(testing::devEnvironment().network, true);
   CHECK_FALSE(created.existing());
