@@ -8,6 +8,9 @@ locals), then reads every string for template interpolations `${...}` (skipping 
 
   * a reference to a resource, data source, variable or local the module does not declare
   * `each.key` / `each.value` outside a block with `for_each`
+
+The symbols a for expression binds (`{for o in aws_x.y.list : o.name => o}`) are
+local to it and not references.
   * with --schema FILE (the provider schema of tests/data/terraform-aws.json): an
     attribute the resource or data source type does not have
 
@@ -25,6 +28,8 @@ IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
 TRAVERSAL = re.compile(r"(?<![\w.\-\]])(" + IDENT + r")((?:\s*\.\s*" + IDENT + r"|\[[^\]]*\])*)(\s*\()?")
 STEP = re.compile(r"\.\s*(" + IDENT + r")|\[([^\]]*)\]")
 IGNORED_ROOTS = {"count", "path", "self", "terraform", "true", "false", "null", "for", "in", "if", "endif", "else"}
+# The symbols a for expression binds: `[for x in ...]`, `{for k, v in ... : k => v}`.
+FOR_SYMBOLS = re.compile(r"\bfor\s+(" + IDENT + r")(?:\s*,\s*(" + IDENT + r"))?\s+in\b")
 
 
 def interpolations(s):
@@ -125,9 +130,11 @@ class Checker:
             self.problems.append("%s: `%s`: %s %s has no attribute `%s`" % (where, text, kind, rtype, attr))
 
     def check_expr(self, where, expr, mod, has_for_each):
-        for m in TRAVERSAL.finditer(strip_strings(expr)):
+        expr = strip_strings(expr)
+        bound = {name for m in FOR_SYMBOLS.finditer(expr) for name in m.groups() if name}
+        for m in TRAVERSAL.finditer(expr):
             root, rest, call = m.group(1), m.group(2) or "", m.group(3)
-            if call or root in IGNORED_ROOTS:
+            if call or root in IGNORED_ROOTS or root in bound:
                 continue
             steps = [(s.group(1), s.group(2)) for s in STEP.finditer(rest)]
             names = [n for n, _ in steps]

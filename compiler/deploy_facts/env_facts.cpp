@@ -34,6 +34,7 @@ void workloadFacts(WorkloadFacts& f, const EnvFacts& e, const model::Workload& w
   f.workload = &w;
   f.name = w.name;
   f.family = e.names.workload(w.name);
+  f.capacityStrategy = capacityStrategy(w.capacity);
   f.task = taskDefinition(e.app.app, e.env, e.names, w, port, health);
   f.taskDefinitionFile = files::taskDefinition(w.name);
   std::set<std::string> parameters, secrets;
@@ -74,14 +75,19 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
     } else {
       f.targetGroups.push_back({"", e.names.targetGroup(s.name, ""), output::targetGroupArn(s.name), ""});
     }
+    // Hosts and path patterns share a rule's condition values; the checker keeps
+    // the patterns to at most kConditionValuesPerRule - 1.
     const auto& hosts = s.expose.hosts;
-    std::size_t rules = (hosts.size() + kHostsPerListenerRule - 1) / kHostsPerListenerRule;
+    const std::size_t perRule =
+        kConditionValuesPerRule - std::min(s.expose.paths.size(), kConditionValuesPerRule - 1);
+    std::size_t rules = (hosts.size() + perRule - 1) / perRule;
     for (std::size_t k = 0; k < rules; ++k) {
       ListenerRule r;
       r.index = k;
-      auto first = hosts.begin() + static_cast<std::ptrdiff_t>(k * kHostsPerListenerRule);
-      auto last = hosts.begin() + static_cast<std::ptrdiff_t>(std::min(hosts.size(), (k + 1) * kHostsPerListenerRule));
+      auto first = hosts.begin() + static_cast<std::ptrdiff_t>(k * perRule);
+      auto last = hosts.begin() + static_cast<std::ptrdiff_t>(std::min(hosts.size(), (k + 1) * perRule));
       r.hosts.assign(first, last);
+      r.paths = s.expose.paths;
       r.arnOutput = output::listenerRuleArn(s.name, k);
       f.listenerRules.push_back(std::move(r));
     }
@@ -110,34 +116,70 @@ JobFacts jobFacts(const EnvFacts& e, const model::Job& j) {
   return f;
 }
 
-/// Listener rule priorities: a hash of `<service>#<rule>`, the next free one on a
-/// collision, in service order.
-void assignRulePriorities(std::vector<ServiceFacts>& services) {
+/// Listener rule priorities: a hash of `<service>#<rule>` (of `<family>#<rule>` on a
+/// listener the environment shares: an existing load balancer) within the rule's
+/// band, the next free one of the band on a collision, in service order. A rule
+/// without paths on a host some path rule routes is a fallback, in the band above
+/// every other rule's, so the load balancer tries the path rules first.
+void assignRulePriorities(std::vector<ServiceFacts>& services, bool sharedListener) {
+  std::set<std::string> pathHosts;
+  for (const auto& s : services) {
+    for (const auto& r : s.listenerRules) {
+      if (!r.paths.empty()) pathHosts.insert(r.hosts.begin(), r.hosts.end());
+    }
+  }
   std::set<std::uint32_t> used;
   for (auto& s : services) {
     for (auto& r : s.listenerRules) {
-      std::uint32_t pr = 1 + stableHash(fmt::format("{}#{}"_cf, s.name, r.index)) % kRulePriorities;
-      while (used.count(pr)) pr = pr % kRulePriorities + 1;
+      r.fallback = r.paths.empty() && std::any_of(r.hosts.begin(), r.hosts.end(),
+                                                  [&](const std::string& h) { return pathHosts.count(h) > 0; });
+      const std::uint32_t first = r.fallback ? kRulePriorities + 1 : 1;
+      const std::uint32_t size = r.fallback ? kFallbackPriorities : kRulePriorities;
+      const std::string key = fmt::format("{}#{}"_cf, sharedListener ? s.family : s.name, r.index);
+      std::uint32_t pr = first + stableHash(key) % size;
+      while (used.count(pr)) pr = pr + 1 == first + size ? first : pr + 1;
       used.insert(pr);
       r.priority = pr;
     }
   }
 }
 
+bool anyPublicService(const model::Environment& env) {
+  return std::any_of(env.services.begin(), env.services.end(),
+                     [](const model::Service& s) { return exposureOf(s) == Exposure::Public; });
+}
+
 }  // namespace
 
 EnvFacts::EnvFacts(const model::AppModel& a, const model::Environment& e)
-    : app(a), env(e), names(a.app, e), network(networkFacts(e.network)) {
+    : app(a),
+      env(e),
+      names(a.app, e),
+      network(networkFacts(e.network, anyPublicService(e) && e.existingLoadBalancer.empty())),
+      loadBalancer(loadBalancerFacts(e, names, anyPublicService(e))) {
+  cluster.existing = !env.existingCluster.empty();
+  cluster.name = names.cluster();
   services.reserve(env.services.size());
+  std::set<std::string> hosts;
   for (const auto& s : env.services) {
     services.push_back(serviceFacts(*this, s));
     anyPublic = anyPublic || services.back().isPublic();
     anyInternal = anyInternal || services.back().isInternal();
     anyTaskSets = anyTaskSets || services.back().runsOnTaskSets;
+    if (services.back().isPublic()) hosts.insert(s.expose.hosts.begin(), s.expose.hosts.end());
   }
-  assignRulePriorities(services);
+  publicHosts.assign(hosts.begin(), hosts.end());
+  assignRulePriorities(services, loadBalancer.existing);
   jobs.reserve(env.jobs.size());
   for (const auto& j : env.jobs) jobs.push_back(jobFacts(*this, j));
+  std::set<std::string> providers;
+  auto strategy = [&](const WorkloadFacts& w) {
+    for (const auto& share : w.capacityStrategy) providers.insert(share.provider);
+  };
+  for (const auto& s : services) strategy(s);
+  for (const auto& j : jobs) strategy(j);
+  cluster.capacityProviders.assign(providers.begin(), providers.end());
+  if (env.dns) dnsZone = env.dns->zone;
   tags = {{"app", app.app.name}, {"environment", env.name}, {"managed-by", "gops"}};
   for (const auto& s : services) {
     if (s.ecrRepository) ecrRepositories.insert(*s.ecrRepository);

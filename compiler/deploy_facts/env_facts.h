@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "deploy_facts/containers.h"
+#include "deploy_facts/infrastructure.h"
 #include "deploy_facts/naming.h"
 #include "deploy_facts/network.h"
 #include "deploy_facts/schedule.h"
@@ -44,17 +45,30 @@ struct TargetGroup {
   std::string taskSetFile;  ///< services on task sets: the CreateTaskSet input behind it
 };
 
-/// A listener rule of a public service: at most kHostsPerListenerRule hosts each.
+/// A listener rule of a public service: its hosts (host-header) and, with
+/// `public(..., path = ...)`, every path pattern of the service (path-pattern); at
+/// most kConditionValuesPerRule values together, so a service with paths takes a
+/// rule per `5 - paths` hosts.
 struct ListenerRule {
   std::size_t index = 0;  ///< 0, 1, ...
   std::vector<std::string> hosts;  ///< as written
-  /// Spread by a hash of the service name and index over 1..kRulePriorities, so
-  /// adding or removing a service leaves the other rules' priorities alone;
-  /// distinct within the environment.
+  std::vector<std::string> paths;  ///< the service's path patterns, as written; empty: every path
+  /// A rule without paths on a host that another service's path rule also routes:
+  /// it takes the rest of the host, so it must be evaluated after the path rules.
+  bool fallback = false;
+  /// Spread by a hash of the service name and index (with an existing load balancer,
+  /// of `<app>-<env>-<service>` and index, so that environments sharing its listener
+  /// differ), so adding or removing a service leaves the other rules' priorities
+  /// alone; distinct within the environment. Rules take 1..kRulePriorities, fallback
+  /// rules the band above, so that ALB (lowest number first) tries every path rule
+  /// of a host before the rule taking the rest of it.
   std::uint32_t priority = 0;
   std::string arnOutput;
 };
 inline constexpr std::uint32_t kRulePriorities = 49000;
+/// Fallback rules: kRulePriorities + 1 .. kRulePriorities + kFallbackPriorities
+/// (50000, the highest priority ALB accepts).
+inline constexpr std::uint32_t kFallbackPriorities = 1000;
 
 /// The CloudWatch alarm a deploy watches for one `rollback when` condition.
 struct RollbackAlarm {
@@ -78,7 +92,11 @@ struct WorkloadFacts {
   const model::Workload* workload = nullptr;
   std::string name;    ///< the gops name
   std::string family;  ///< ECS service, task definition family and security group: EnvNames::workload
+  /// Where tasks run: the FARGATE launch type when `capacityStrategy` is empty, else
+  /// that capacity provider strategy (Fargate Spot), in the service, its task sets
+  /// and a job's schedule alike.
   std::string launchType = "FARGATE";
+  std::vector<CapacityProviderShare> capacityStrategy;
   TaskDefinition task;
   std::string taskDefinitionFile;  ///< files::taskDefinition, relative to `<env>/`
   /// What the execution role may read and pull: the SSM parameters' ARNs and the
@@ -125,11 +143,19 @@ struct EnvFacts {
   const model::Environment& env;
   EnvNames names;
   NetworkFacts network;
+  LoadBalancerFacts loadBalancer;
+  ClusterFacts cluster;
   std::vector<ServiceFacts> services;  ///< the model's order (by name)
   std::vector<JobFacts> jobs;          ///< the model's order (by name)
   bool anyPublic = false;
   bool anyInternal = false;
   bool anyTaskSets = false;
+  /// Every hostname of a public service, sorted, each once: the certificate's names
+  /// and, with `dns`, the alias records.
+  std::vector<std::string> publicHosts;
+  /// `dns { zone = ... }`: the Route 53 hosted zone (public) the environment writes
+  /// the certificate's validation records and the hostnames' alias records to.
+  std::optional<std::string> dnsZone;
   /// The tags on everything the environment runs: app, environment, managed-by
   /// (sorted by key; the Terraform provider's default tags).
   std::vector<std::pair<std::string, std::string>> tags;

@@ -67,7 +67,17 @@ std::string pushRoleArn(const model::App& app) {
 }
 
 EnvNames::EnvNames(const model::App& app, const model::Environment& env)
-    : app_(app), env_(env), prefix_(awsName(app.name) + "-" + awsName(env.name)), partition_(partitionOf(env.region)) {}
+    : app_(app),
+      env_(env),
+      prefix_(awsName(app.name) + "-" + awsName(env.name)),
+      partition_(partitionOf(env.region)),
+      cluster_(env.existingCluster.empty() ? prefix_ : clusterNameOf(env.existingCluster)) {}
+
+std::string clusterNameOf(std::string_view nameOrArn) {
+  if (nameOrArn.rfind("arn:", 0) != 0) return std::string(nameOrArn);
+  auto slash = nameOrArn.find(":cluster/");
+  return std::string(slash == std::string_view::npos ? nameOrArn : nameOrArn.substr(slash + 9));
+}
 
 std::string EnvNames::loadBalancer() const { return boundedName(prefix_, "", kLoadBalancerNameMax); }
 

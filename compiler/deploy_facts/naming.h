@@ -18,10 +18,11 @@ inline constexpr std::size_t kLoadBalancerNameMax = 32;  ///< ALBs and target gr
 inline constexpr std::size_t kRoleNameMax = 64;
 inline constexpr std::size_t kBucketNameMax = 63;
 inline constexpr std::size_t kScheduleNameMax = 64;
-/// ALB rules take at most 5 condition values: a service with more hostnames gets a
-/// rule per 5 (block `<service>`, then `<service>_2`, ...; outputs
-/// `<service>_listener_rule_arn`, then `<service>_listener_rule_2_arn`, ...).
-inline constexpr std::size_t kHostsPerListenerRule = 5;
+/// ALB rules take at most 5 condition values, hostnames and path patterns together:
+/// a service gets a rule per `5 - paths` hostnames, each with all its path patterns
+/// (block `<service>`, then `<service>_2`, ...; outputs `<service>_listener_rule_arn`,
+/// then `<service>_listener_rule_2_arn`, ...).
+inline constexpr std::size_t kConditionValuesPerRule = 5;
 
 /// What follows `<service>-` in the name of the alarm for the `nth` (1-based)
 /// `rollback when` condition on `metric`: `rollback-<metric>[-nth]`.
@@ -66,9 +67,13 @@ class EnvNames {
 
   const std::string& prefix() const { return prefix_; }
   const std::string& partition() const { return partition_; }
-  /// ECS cluster and CloudWatch dashboard: `<prefix>`.
-  const std::string& cluster() const { return prefix_; }
-  /// The environment's ALB: `<prefix>`, at most 32 characters.
+  /// The ECS cluster the environment's services and jobs run on: `<prefix>`, the one
+  /// the environment creates, or the name of an existing one (`cluster =
+  /// existing("name")`, or the name in its ARN).
+  const std::string& cluster() const { return cluster_; }
+  /// The environment's CloudWatch dashboard: `<prefix>` (`<prefix>-2`, ... past the first).
+  const std::string& dashboard() const { return prefix_; }
+  /// The ALB the environment creates: `<prefix>`, at most 32 characters.
   std::string loadBalancer() const;
   /// `<prefix>-<service>[-blue|-green]`, at most 32 characters; `color` is "", "blue" or "green".
   std::string targetGroup(std::string_view service, std::string_view color) const;
@@ -119,6 +124,11 @@ class EnvNames {
   const model::Environment& env_;
   std::string prefix_;
   std::string partition_;
+  std::string cluster_;
 };
+
+/// The name of an existing ECS cluster written as its name or its ARN
+/// (`arn:...:cluster/NAME`).
+std::string clusterNameOf(std::string_view nameOrArn);
 
 }  // namespace gops::facts

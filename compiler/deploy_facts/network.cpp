@@ -64,11 +64,37 @@ std::optional<SubnetLayout> subnetLayout(std::string_view vpcCidr, int zones, st
   return SubnetLayout{newbits, half};
 }
 
-NetworkFacts networkFacts(const model::Network& n) {
+NetworkFacts networkFacts(const model::Network& n, bool publicSubnetsNeeded) {
   NetworkFacts f;
-  f.cidr = n.cidr;
   f.zones = n.zones;
+  if (!n.existingVpc.empty()) {
+    using Source = SubnetFacts::Source;
+    f.existingVpc = n.existingVpc;
+    auto read = [&](const std::vector<std::string>& listed, bool needed) {
+      SubnetFacts s;
+      if (!listed.empty()) {
+        s.source = Source::Listed;
+        s.ids = listed;
+        s.count = static_cast<int>(listed.size());
+      } else {
+        s.source = Source::Tagged;
+        s.count = needed ? n.zones : 0;
+      }
+      return s;
+    };
+    f.privateSubnets = read(n.privateSubnets, true);
+    f.zones = f.privateSubnets.count;
+    f.publicSubnets = read(n.publicSubnets, publicSubnetsNeeded);
+    if (publicSubnetsNeeded && f.publicSubnets.count < 2) {
+      f.error = fmt::format("the load balancer the environment creates in {} needs public subnets in 2 zones at least, "
+                            "and `public_subnets` lists {}"_cf,
+                            n.existingVpc, f.publicSubnets.count);
+    }
+    return f;
+  }
+  f.cidr = n.cidr;
   f.natGateways = n.nat == model::Network::Nat::None ? 0 : n.nat == model::Network::Nat::Single ? 1 : n.zones;
+  f.privateSubnets.count = f.publicSubnets.count = n.zones;
   auto layout = subnetLayout(n.cidr, n.zones, &f.error);
   if (!layout) return f;
   for (int i = 0; i < n.zones; ++i) {

@@ -39,22 +39,45 @@ struct SubnetLayout {
 /// VPC is too small for `zones` public and `zones` private subnets.
 std::optional<SubnetLayout> subnetLayout(std::string_view vpcCidr, int zones, std::string* error);
 
+/// The subnets of one tier (private: where tasks run; public: the load balancer's
+/// and the NAT gateways'): created by the environment, or read from an existing VPC,
+/// by the ids the spec lists or by their tag `Tier` (`private`, `public`).
+struct SubnetFacts {
+  enum class Source { Created, Listed, Tagged } source = Source::Created;
+  std::vector<std::string> ids;  ///< Listed: as written
+  /// How many the module creates or reads, in zone order; 0: nothing needs them (the
+  /// public subnets of an existing VPC when the environment creates no load balancer
+  /// and the spec lists none).
+  int count = 0;
+};
+
 /// The network of one environment.
 struct NetworkFacts {
-  std::string cidr;                       ///< the VPC's
+  std::string cidr;                       ///< the VPC's; empty for an existing VPC
   int zones = 0;
-  std::vector<std::string> publicCidrs;   ///< one per zone, in zone order
-  std::vector<std::string> privateCidrs;  ///< one per zone, in zone order
-  /// NAT gateways: 0 (`none`), 1 (`single`, in public subnet 0) or one per zone.
+  /// `vpc = existing("vpc-...")`: the module reads this VPC (and its subnets) and
+  /// creates no VPC, subnets, gateways, NAT, routes or VPC endpoints; what it still
+  /// creates (security groups, target groups, the Cloud Map namespace) goes into it.
+  std::string existingVpc;
+  SubnetFacts privateSubnets;  ///< `zones` of them
+  SubnetFacts publicSubnets;
+  std::vector<std::string> publicCidrs;   ///< created: one per zone, in zone order
+  std::vector<std::string> privateCidrs;  ///< created: one per zone, in zone order
+  /// NAT gateways: 0 (`none`), 1 (`single`, in public subnet 0) or one per zone;
+  /// always 0 in an existing VPC.
   int natGateways = 0;
-  /// Why the VPC cannot be carved (too small for its zones), for the user; the
-  /// CIDR lists are empty then.
+  /// Why the network cannot be built, for the user: the VPC is too small for its
+  /// zones (the CIDR lists are empty then), or an existing VPC lists fewer than two
+  /// public subnets for the load balancer the environment creates.
   std::string error;
 
   bool ok() const { return error.empty(); }
+  bool existing() const { return !existingVpc.empty(); }
   /// The NAT gateway private subnet `zone` routes through.
   int natFor(int zone) const { return natGateways == 1 ? 0 : zone; }
 };
-NetworkFacts networkFacts(const model::Network& n);
+/// `publicSubnetsNeeded`: the environment creates a load balancer, which an
+/// existing VPC's public subnets (listed, else found by tag) are then read for.
+NetworkFacts networkFacts(const model::Network& n, bool publicSubnetsNeeded);
 
 }  // namespace gops::facts

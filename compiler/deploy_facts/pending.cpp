@@ -15,10 +15,6 @@ std::vector<std::string> notGeneratedYet(const model::AppModel& app, const std::
                                 "remove it to build",
                                 env.name, where, what));
     };
-    if (!env.network.existingVpc.empty()) say("", "`network { vpc = existing(...) }` (an existing VPC and its subnets)");
-    if (!env.existingLoadBalancer.empty()) say("", "`load_balancer = existing(...)`");
-    if (!env.existingCluster.empty()) say("", "`cluster = existing(...)`");
-    if (env.dns) say("", "`dns { zone = ... }` (Route 53 records and certificate validation)");
     if (!env.notifyTopic.empty()) say("", "`notify = sns(...)`");
     auto rollout = [&](const std::string& where, const model::Rollout& r) {
       if (r.engine == model::Rollout::Engine::Ecs) say(where, "`engine = ecs` (ECS's own deployment strategies)");
@@ -29,13 +25,8 @@ std::vector<std::string> notGeneratedYet(const model::AppModel& app, const std::
     };
     for (const auto& s : env.services) {
       const std::string where = fmt::format(", service `{}`", s.name);
-      if (s.capacity.spotPercent > 0) say(where, "Fargate Spot (`capacity`)");
       if (s.beforeDeploy) say(where, "`before_deploy = task { ... }`");
-      if (!s.expose.paths.empty()) say(where, "path-based routing (`public(..., path = ...)`)");
       rollout(where, s.rollout);
-    }
-    for (const auto& j : env.jobs) {
-      if (j.capacity.spotPercent > 0) say(fmt::format(", job `{}`", j.name), "Fargate Spot (`capacity`)");
     }
   }
   return out;

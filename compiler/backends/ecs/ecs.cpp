@@ -210,7 +210,7 @@ class EnvWriter {
   void networkConfiguration(JsonWriter& j, const ServiceFacts& s) const {
     j.key("networkConfiguration").beginObject().key("awsvpcConfiguration").beginObject();
     j.key("subnets").beginArray();
-    for (int i = 0; i < f_.network.zones; ++i) j.value(facts::tfPlaceholder(out::privateSubnetIds(), i));
+    for (int i = 0; i < f_.network.privateSubnets.count; ++i) j.value(facts::tfPlaceholder(out::privateSubnetIds(), i));
     j.endArray();
     j.key("securityGroups").beginArray();
     j.value(facts::tfPlaceholder(out::securityGroupId(s.name)))
@@ -218,6 +218,22 @@ class EnvWriter {
     j.endArray();
     j.member("assignPublicIp", "DISABLED");
     j.endObject().endObject();
+  }
+
+  /// Where the tasks run: the FARGATE launch type, or on Fargate Spot the capacity
+  /// provider strategy (ECS takes one or the other); then the platform version.
+  static void placement(JsonWriter& j, const WorkloadFacts& w) {
+    if (w.capacityStrategy.empty()) {
+      j.member("launchType", w.launchType);
+    } else {
+      j.key("capacityProviderStrategy").beginArray();
+      for (const facts::CapacityProviderShare& share : w.capacityStrategy) {
+        j.beginObject().member("capacityProvider", share.provider).member("weight", share.weight);
+        j.member("base", share.base).endObject();
+      }
+      j.endArray();
+    }
+    j.member("platformVersion", "LATEST");
   }
 
   void loadBalancers(JsonWriter& j, const ServiceFacts& s, const std::string& targetGroupOutput) const {
@@ -238,10 +254,7 @@ class EnvWriter {
     // launch type, network and load balancer belong to the task sets.
     if (!taskSets) j.member("taskDefinition", s.task.family);  // the family: its latest ACTIVE revision
     j.member("desiredCount", s.service->replicas);
-    if (!taskSets) {
-      j.member("launchType", s.launchType);
-      j.member("platformVersion", "LATEST");
-    }
+    if (!taskSets) placement(j, s);
     j.key("deploymentController").beginObject().member("type", d.controller).endObject();
     j.key("deploymentConfiguration").beginObject();
     if (d.circuitBreaker) {
@@ -269,8 +282,7 @@ class EnvWriter {
     j.member("cluster", n_.cluster());
     tags(j);
     j.member("taskDefinition", s.task.family);
-    j.member("launchType", s.launchType);
-    j.member("platformVersion", "LATEST");
+    placement(j, s);
     networkConfiguration(j, s);
     loadBalancers(j, s, tg.arnOutput);
     j.key("scale").beginObject().member("unit", "PERCENT").member("value", 100).endObject();

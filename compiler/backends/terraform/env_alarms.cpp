@@ -32,11 +32,12 @@ const char* comparisonOperator(model::Comparison c) {
   return "GreaterThanThreshold";
 }
 
-/// A metric of the load balancer for one target group, in a metric_query.
-void albMetricQuery(Body& b, const std::string& id, const char* metric, const char* stat, const std::string& tg) {
+/// A metric of the load balancer (`lb`, its ARN suffix) for one target group, in a metric_query.
+void albMetricQuery(Body& b, const std::string& id, const char* metric, const char* stat, const std::string& tg,
+                    const std::string& lb) {
   b.beginObject().str("id", id);
   b.object("metric").object("dimensions");
-  b.str("LoadBalancer", tfRef(ref::kAlbArnSuffix));
+  b.str("LoadBalancer", lb);
   b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tg))).end();
   b.str("metric_name", metric).str("namespace", "AWS/ApplicationELB").num("period", 60).str("stat", stat).end();
   b.flag("return_data", false).end();
@@ -68,6 +69,7 @@ void EnvWriter::alarms(const facts::ServiceFacts& s) {
 
   std::vector<std::string> tgs;
   for (const auto& tg : s.targetGroups) tgs.push_back(tgLabel(s, tg));
+  const std::string lb = tfRef(refs_.albArnSuffix());
   for (const auto& alarm : s.rollbackAlarms) {
     if (!alarm.created) continue;  // an existing alarm: deploys watch it by name
     const model::RollbackCondition& c = *alarm.condition;
@@ -105,22 +107,22 @@ void EnvWriter::alarms(const facts::ServiceFacts& s) {
         b.num("evaluation_periods", periods);
         b.array("metric_query");
         if (tgs.size() == 1) {
-          albMetricQuery(b, errors, metric, "Sum", tgs[0]);
+          albMetricQuery(b, errors, metric, "Sum", tgs[0], lb);
           expressionQuery(b, "rate", fmt::format("100*{}/requests"_cf, errors), "percent of requests", true);
-          albMetricQuery(b, "requests", "RequestCount", "Sum", tgs[0]);
+          albMetricQuery(b, "requests", "RequestCount", "Sum", tgs[0], lb);
         } else {
           expressionQuery(b, errors, fmt::format("FILL({0}_blue,0)+FILL({0}_green,0)"_cf, errors), nullptr, false);
-          albMetricQuery(b, errors + "_blue", metric, "Sum", tgs[0]);
-          albMetricQuery(b, errors + "_green", metric, "Sum", tgs[1]);
+          albMetricQuery(b, errors + "_blue", metric, "Sum", tgs[0], lb);
+          albMetricQuery(b, errors + "_green", metric, "Sum", tgs[1], lb);
           expressionQuery(b, "rate", fmt::format("100*{}/requests"_cf, errors), "percent of requests", true);
           expressionQuery(b, "requests", "FILL(requests_blue,0)+FILL(requests_green,0)", nullptr, false);
-          albMetricQuery(b, "requests_blue", "RequestCount", "Sum", tgs[0]);
-          albMetricQuery(b, "requests_green", "RequestCount", "Sum", tgs[1]);
+          albMetricQuery(b, "requests_blue", "RequestCount", "Sum", tgs[0], lb);
+          albMetricQuery(b, "requests_green", "RequestCount", "Sum", tgs[1], lb);
         }
         b.end();
       } else if (c.metric == "unhealthy_targets") {
         if (tgs.size() == 1) {
-          b.object("dimensions").str("LoadBalancer", tfRef(ref::kAlbArnSuffix));
+          b.object("dimensions").str("LoadBalancer", lb);
           b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgs[0]))).end();
           b.num("evaluation_periods", periods);
           b.str("metric_name", "UnHealthyHostCount").str("namespace", "AWS/ApplicationELB").num("period", 60);
@@ -129,14 +131,14 @@ void EnvWriter::alarms(const facts::ServiceFacts& s) {
           b.num("evaluation_periods", periods);
           b.array("metric_query");
           expressionQuery(b, "unhealthy", "FILL(unhealthy_blue,0)+FILL(unhealthy_green,0)", "unhealthy targets", true);
-          albMetricQuery(b, "unhealthy_blue", "UnHealthyHostCount", "Maximum", tgs[0]);
-          albMetricQuery(b, "unhealthy_green", "UnHealthyHostCount", "Maximum", tgs[1]);
+          albMetricQuery(b, "unhealthy_blue", "UnHealthyHostCount", "Maximum", tgs[0], lb);
+          albMetricQuery(b, "unhealthy_green", "UnHealthyHostCount", "Maximum", tgs[1], lb);
           b.end();
         }
       } else {  // pNN_latency, seconds
         std::string stat = c.metric.substr(0, c.metric.size() - 8);
         if (tgs.size() == 1) {
-          b.object("dimensions").str("LoadBalancer", tfRef(ref::kAlbArnSuffix));
+          b.object("dimensions").str("LoadBalancer", lb);
           b.str("TargetGroup", tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgs[0]))).end();
           b.num("evaluation_periods", periods);
           b.str("extended_statistic", stat);
@@ -147,8 +149,8 @@ void EnvWriter::alarms(const facts::ServiceFacts& s) {
           b.array("metric_query");
           expressionQuery(b, "latency", fmt::format("MAX([FILL({0}_blue,0),FILL({0}_green,0)])"_cf, stat),
                           "slower colour (seconds)", true);
-          albMetricQuery(b, stat + "_blue", "TargetResponseTime", stat.c_str(), tgs[0]);
-          albMetricQuery(b, stat + "_green", "TargetResponseTime", stat.c_str(), tgs[1]);
+          albMetricQuery(b, stat + "_blue", "TargetResponseTime", stat.c_str(), tgs[0], lb);
+          albMetricQuery(b, stat + "_green", "TargetResponseTime", stat.c_str(), tgs[1], lb);
           b.end();
         }
       }
@@ -190,7 +192,7 @@ void EnvWriter::dashboards() {
       auto albMetrics = [&](const char* metric) {
         for (const auto& tg : s.targetGroups) {
           j.beginArray().value("AWS/ApplicationELB").value(metric);
-          j.value("LoadBalancer").value(tfRef(ref::kAlbArnSuffix));
+          j.value("LoadBalancer").value(tfRef(refs_.albArnSuffix()));
           j.value("TargetGroup").value(tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tgLabel(s, tg))));
           if (!tg.color.empty()) j.beginObject().member("label", tg.color).endObject();
           j.endArray();
@@ -209,7 +211,7 @@ void EnvWriter::dashboards() {
     m_.resource("aws_cloudwatch_dashboard", part == 0 ? std::string("main") : fmt::format("main_{}"_cf, part + 1),
                 [&](Body& b) {
                   b.str("dashboard_body", body);
-                  b.str("dashboard_name", part == 0 ? n_.cluster() : fmt::format("{}-{}"_cf, n_.cluster(), part + 1));
+                  b.str("dashboard_name", part == 0 ? n_.dashboard() : fmt::format("{}-{}"_cf, n_.dashboard(), part + 1));
                 });
   }
 }

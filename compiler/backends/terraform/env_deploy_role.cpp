@@ -72,7 +72,7 @@ void EnvWriter::deployRole() {
     st.push_back({"ShiftTraffic",
                   false,
                   {"elasticloadbalancing:ModifyRule"},
-                  {n_.arn("elasticloadbalancing", fmt::format("listener-rule/app/{}/*"_cf, n_.loadBalancer()))},
+                  {f_.loadBalancer.listenerRulesArn},
                   {},
                   {},
                   {}});

@@ -48,24 +48,29 @@ void EnvWriter::settings() {
 
 void EnvWriter::outputs() {
   namespace out = facts::output;
-  const int zones = f_.network.zones;
-  m_.output(out::clusterArn(), ref::kClusterArn, "ECS cluster ARN");
-  m_.output(out::clusterName(), ref::kClusterName, "ECS cluster name");
-  m_.output(out::vpcId(), ref::kVpcId, "VPC id");
-  m_.output(out::privateSubnetIds(), ref::subnetList("private", zones),
+  m_.output(out::clusterArn(), refs_.clusterArn(), "ECS cluster ARN");
+  m_.output(out::clusterName(), refs_.clusterName(), "ECS cluster name");
+  m_.output(out::vpcId(), refs_.vpcId(), "VPC id");
+  m_.output(out::privateSubnetIds(), refs_.subnetList("private"),
             "Private subnets, one per zone: where tasks run");
-  m_.output(out::publicSubnetIds(), ref::subnetList("public", zones),
-            "Public subnets, one per zone: the load balancer and NAT");
+  // An existing VPC's public subnets are read only for a load balancer the
+  // environment creates, or when the spec lists them.
+  if (f_.network.publicSubnets.count > 0) {
+    m_.output(out::publicSubnetIds(), refs_.subnetList("public"),
+              f_.network.existing() ? "Public subnets of the existing VPC"
+                                    : "Public subnets, one per zone: the load balancer and NAT");
+  }
   m_.output(out::servicesSecurityGroupId(), ref::kServicesSecurityGroupId,
             "Security group every task carries besides its own; internal services admit it");
   m_.output(out::githubDeployRoleArn(), "aws_iam_role.github_deploy.arn", "Role the GitHub environment deploys with");
   if (f_.anyPublic) {
-    m_.output(out::albArn(), ref::kAlbArn, "Load balancer ARN");
-    m_.output(out::albDnsName(), ref::kAlbDnsName, "Load balancer DNS name: point the public hostnames here");
-    m_.output(out::albZoneId(), ref::kAlbZoneId, "Load balancer hosted zone, for Route 53 alias records");
-    m_.output(out::httpsListenerArn(), ref::kHttpsListenerArn, "HTTPS listener ARN");
+    m_.output(out::albArn(), refs_.albArn(), "Load balancer ARN");
+    m_.output(out::albDnsName(), refs_.albDnsName(), "Load balancer DNS name: point the public hostnames here");
+    m_.output(out::albZoneId(), refs_.albZoneId(), "Load balancer hosted zone, for Route 53 alias records");
+    m_.output(out::httpsListenerArn(), refs_.httpsListenerArn(), "HTTPS listener ARN");
     m_.output(out::certificateValidationRecords(), "aws_acm_certificate.main.domain_validation_options",
-              "DNS records that validate the certificate; create them in the hostnames' zones");
+              f_.dnsZone ? "DNS records that validate the certificate (written to the environment's zone)"
+                         : "DNS records that validate the certificate; create them in the hostnames' zones");
   }
   if (f_.anyInternal) {
     m_.output(out::serviceDiscoveryNamespaceId(), "aws_service_discovery_private_dns_namespace.main.id",
@@ -90,7 +95,8 @@ void EnvWriter::outputs() {
                     fmt::format("The {} target group of {}"_cf, tg.color, s.name));
         }
       }
-      // More than kHostsPerListenerRule hosts take more rules; deploys shift all of them.
+      // More hosts than a rule takes (kConditionValuesPerRule, with the paths) take
+      // more rules; deploys shift all of them.
       m_.output(out::listenerRuleArn(s.name, 0), fmt::format("aws_lb_listener_rule.{}.arn"_cf, s.name),
                 fmt::format("Listener rule routing {}'s hosts"_cf, s.name));
       for (std::size_t k = 1; k < s.listenerRules.size(); ++k) {

@@ -86,7 +86,7 @@ void EnvWriter::workload(const facts::WorkloadFacts& w) {
   m_.resource("aws_security_group", name, [&](Body& b) {
     b.str("description", fmt::format("{} of {} {}"_cf, name, app_.app.name, env_.name));
     b.str("name", w.family);
-    b.str("vpc_id", tfRef(ref::kVpcId));
+    b.str("vpc_id", tfRef(refs_.vpcId()));
   });
   egressAll(name, securityGroupId(name));
 
@@ -236,17 +236,25 @@ void EnvWriter::service(const facts::ServiceFacts& s) {
   // and registry then belong to the task sets, not to the service.
   const bool taskSets = s.runsOnTaskSets;
   const facts::Deployment& d = s.deployment;
+  // On Fargate Spot, the service (not its task sets) names its capacity providers.
+  const bool strategy = !taskSets && !s.capacityStrategy.empty();
   m_.resource("aws_ecs_service", name, [&](Body& b) {
-    b.str("cluster", tfRef(ref::kClusterArn));
-    if (s.isPublic()) b.strings("depends_on", {fmt::format("aws_lb_listener_rule.{}"_cf, name)});
+    if (strategy) capacityProviderStrategy(b, s);
+    b.str("cluster", tfRef(refs_.clusterArn()));
+    std::vector<std::string> dependsOn = strategy ? capacityDependency(s) : std::vector<std::string>{};
+    if (s.isPublic()) dependsOn.push_back(fmt::format("aws_lb_listener_rule.{}"_cf, name));
+    if (!dependsOn.empty()) b.strings("depends_on", dependsOn);
     if (d.circuitBreaker) b.object("deployment_circuit_breaker").flag("enable", true).flag("rollback", true).end();
     b.object("deployment_controller").str("type", d.controller).end();
     b.num("deployment_maximum_percent", d.maximumPercent);
     b.num("deployment_minimum_healthy_percent", d.minimumHealthyPercent);
     b.num("desired_count", ms.replicas);
     b.flag("enable_ecs_managed_tags", true);
+    // The provider replaces a service whose strategy changes unless this is set; with
+    // it, a changed share of Spot is updated in place by a new deployment.
+    if (strategy) b.flag("force_new_deployment", true);
     if (s.healthCheckGracePeriod) b.num("health_check_grace_period_seconds", *s.healthCheckGracePeriod);
-    if (!taskSets) b.str("launch_type", s.launchType);
+    if (!taskSets && !strategy) b.str("launch_type", s.launchType);
     // Deploys register task definitions (or create task sets) and the autoscaler
     // sets the count; Terraform leaves both alone after creating the service.
     std::vector<std::string> ignored;
@@ -262,7 +270,7 @@ void EnvWriter::service(const facts::ServiceFacts& s) {
     if (!taskSets) {
       b.object("network_configuration").flag("assign_public_ip", false);
       b.strings("security_groups", {tfRef(securityGroupId(name)), tfRef(ref::kServicesSecurityGroupId)});
-      b.strings("subnets", ref::subnetIds("private", f_.network.zones)).end();
+      b.strings("subnets", refs_.subnetIds("private")).end();
     }
     b.str("propagate_tags", "SERVICE");
     if (s.isInternal() && !taskSets) {
@@ -301,7 +309,7 @@ void EnvWriter::autoscaling(const facts::ServiceFacts& s) {
   const model::Autoscale& a = *s.service->autoscale;
   m_.resource("aws_appautoscaling_target", name, [&](Body& b) {
     b.num("max_capacity", a.max).num("min_capacity", a.min);
-    b.str("resource_id", fmt::format("service/{}/{}"_cf, tfRef(ref::kClusterName),
+    b.str("resource_id", fmt::format("service/{}/{}"_cf, tfRef(refs_.clusterName()),
                                      tfRef(fmt::format("aws_ecs_service.{}.name"_cf, name))));
     b.str("scalable_dimension", "ecs:service:DesiredCount").str("service_namespace", "ecs");
   });
@@ -327,7 +335,7 @@ void EnvWriter::autoscaling(const facts::ServiceFacts& s) {
     } else {
       std::string tg = tgLabel(s, s.primaryTargetGroup());
       policy("requests", "ALBRequestCountPerTarget", *a.requestsPerTarget,
-             fmt::format("{}/{}"_cf, tfRef(ref::kAlbArnSuffix),
+             fmt::format("{}/{}"_cf, tfRef(refs_.albArnSuffix()),
                          tfRef(fmt::format("aws_lb_target_group.{}.arn_suffix"_cf, tg))));
     }
   }
@@ -365,23 +373,44 @@ void EnvWriter::job(const facts::JobFacts& j) {
     b.str("role", tfRef(fmt::format("aws_iam_role.{}_scheduler.name"_cf, name)));
   });
   m_.resource("aws_scheduler_schedule", name, [&](Body& b) {
+    if (!j.capacityStrategy.empty()) {
+      if (auto dependsOn = capacityDependency(j); !dependsOn.empty()) b.strings("depends_on", dependsOn);
+    }
     b.str("description", fmt::format("Runs {} of {} {}: {}"_cf, name, app_.app.name, env_.name,
                                      templateEscape(j.schedule.expression)));
     b.object("flexible_time_window").str("mode", "OFF").end();
     b.str("name", j.scheduleName);
     b.str("schedule_expression", j.schedule.eventBridge);
     b.str("schedule_expression_timezone", "UTC");
-    b.object("target").str("arn", tfRef(ref::kClusterArn));
-    b.object("ecs_parameters").str("launch_type", j.launchType);
+    b.object("target").str("arn", tfRef(refs_.clusterArn()));
+    b.object("ecs_parameters");
+    if (j.capacityStrategy.empty()) {
+      b.str("launch_type", j.launchType);
+    } else {
+      capacityProviderStrategy(b, j);
+    }
     b.object("network_configuration").flag("assign_public_ip", false);
     b.strings("security_groups", {tfRef(securityGroupId(name)), tfRef(ref::kServicesSecurityGroupId)});
-    b.strings("subnets", ref::subnetIds("private", f_.network.zones)).end();
+    b.strings("subnets", refs_.subnetIds("private")).end();
     b.num("task_count", 1);
     // Without a revision: the latest active one, which deploys register.
     b.str("task_definition_arn", tfRef(fmt::format("aws_ecs_task_definition.{}.arn_without_revision"_cf, name))).end();
     b.object("retry_policy").num("maximum_retry_attempts", 0).end();
     b.str("role_arn", tfRef(fmt::format("aws_iam_role.{}_scheduler.arn"_cf, name))).end();
   });
+}
+
+void EnvWriter::capacityProviderStrategy(Body& b, const facts::WorkloadFacts& w) {
+  b.array("capacity_provider_strategy");
+  for (const facts::CapacityProviderShare& share : w.capacityStrategy) {
+    b.beginObject().num("base", share.base).str("capacity_provider", share.provider).num("weight", share.weight).end();
+  }
+  b.end();
+}
+
+std::vector<std::string> EnvWriter::capacityDependency(const facts::WorkloadFacts& w) const {
+  if (w.capacityStrategy.empty() || f_.cluster.existing) return {};
+  return {"aws_ecs_cluster_capacity_providers.main"};
 }
 
 }  // namespace gops::backend::terraform

@@ -4,8 +4,10 @@
 /// file each:
 ///
 ///   env_module.cpp        the order of the parts, module settings, outputs
-///   env_network.cpp       VPC, subnets, routes, NAT, VPC endpoints, cluster, Cloud Map
-///   env_load_balancer.cpp ALB, certificate, listeners; per public service target groups and rules
+///   env_network.cpp       VPC, subnets, routes, NAT, VPC endpoints (or an existing VPC
+///                         and its subnets), cluster and its capacity providers, Cloud Map
+///   env_load_balancer.cpp ALB, certificate, listeners (or an existing ALB and its HTTPS
+///                         listener), Route 53 records; per public service target groups and rules
 ///   env_workloads.cpp     per service and job: logs, roles, security group, task
 ///                         definition, ECS service, autoscaling, schedule
 ///   env_alarms.cpp        the alarms of each service, the dashboards
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "backends/terraform/body.h"
+#include "backends/terraform/refs.h"
 #include "deploy_facts/env_facts.h"
 
 namespace gops::backend::terraform {
@@ -23,7 +26,7 @@ namespace gops::backend::terraform {
 class EnvWriter {
  public:
   EnvWriter(Module& m, const facts::EnvFacts& f, std::vector<std::string>& errors)
-      : m_(m), f_(f), app_(f.app), env_(f.env), n_(f.names), errors_(errors) {}
+      : m_(m), f_(f), app_(f.app), env_(f.env), n_(f.names), refs_(f), errors_(errors) {}
 
   /// Every block of the module; problems that stop the build go to `errors`.
   void write();
@@ -36,12 +39,16 @@ class EnvWriter {
   // env_network.cpp
   /// False (with an error) when the VPC cannot be carved into the zones' subnets.
   bool network();
+  void createdNetwork();
+  void existingNetwork();
   void endpoints();
   void cluster();
   void egressAll(const std::string& label, const std::string& sgId);
 
   // env_load_balancer.cpp
   void loadBalancer();
+  void certificate();
+  void dnsRecords();
   void publicService(const facts::ServiceFacts& s);
 
   // env_workloads.cpp
@@ -66,12 +73,18 @@ class EnvWriter {
   /// `aws_security_group.<name>.id`.
   static std::string securityGroupId(std::string_view name);
   static void tags(Body& b, const std::string& name) { b.object("tags").str("Name", name).end(); }
+  /// `capacity_provider_strategy` blocks of a workload on Fargate Spot.
+  static void capacityProviderStrategy(Body& b, const facts::WorkloadFacts& w);
+  /// What a service or schedule must wait for: the cluster's capacity providers when
+  /// the workload runs on Fargate Spot in a cluster the module creates.
+  std::vector<std::string> capacityDependency(const facts::WorkloadFacts& w) const;
 
   Module& m_;
   const facts::EnvFacts& f_;
   const model::AppModel& app_;
   const model::Environment& env_;
   const facts::EnvNames& n_;
+  const InfraRefs refs_;
   std::vector<std::string>& errors_;
 };
 

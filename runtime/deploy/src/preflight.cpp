@@ -1,6 +1,7 @@
 // The preflight of an apply or rollback: every check before anything changes
 // (docs/runtime.md, What it does 1.).
 #include <functional>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -100,12 +101,41 @@ std::vector<std::string> Session::preflight() {
       problems.push_back(fmt::format("secret {}: {}", id, e.what()));
     }
   }
-  // 3. The cluster, target groups and listener rules.
+  // 3. The cluster (with the capacity providers the services and task sets name),
+  // target groups and listener rules.
+  std::map<std::string, std::set<std::string>> providers;  // capacity provider -> the services naming it
+  for (const auto& [rel, doc] : filled_) {
+    if (rel.find(".service.json") == std::string::npos && rel.find(".taskset.json") == std::string::npos) continue;
+    // ecs/<service>.service.json, ecs/<service>.<color>.taskset.json
+    const std::string file = rel.substr(rel.rfind('/') + 1);
+    for (const auto& share : doc.value("capacityProviderStrategy", json::array())) {
+      providers[share.value("capacityProvider", "")].insert(file.substr(0, file.find('.')));
+    }
+  }
   guard("cluster " + cluster_, [&] {
     json r = cli().callJson("ecs", "DescribeClusters", {{"clusters", json::array({cluster_})}});
-    bool active = false;
-    for (const auto& c : r.value("clusters", json::array())) active = active || c.value("status", "") == "ACTIVE";
-    if (!active) problems.push_back(fmt::format("the ECS cluster {} does not exist (run terraform apply first)", cluster_));
+    const json clusters = r.value("clusters", json::array());
+    const json* active = nullptr;
+    for (const auto& c : clusters) {
+      if (c.value("status", "") == "ACTIVE") active = &c;
+    }
+    if (!active) {
+      problems.push_back(fmt::format("the ECS cluster {} does not exist (run terraform apply first)", cluster_));
+      return;
+    }
+    // A cluster the environment creates gets them from Terraform; an existing one
+    // (`cluster = existing(...)`) must have them, or ECS refuses the service or task set.
+    std::set<std::string> has;
+    for (const auto& p : active->value("capacityProviders", json::array())) has.insert(p.get<std::string>());
+    for (const auto& [provider, services] : providers) {
+      if (has.count(provider)) continue;
+      std::string names;
+      for (const auto& name : services) names += (names.empty() ? "" : ", ") + name;
+      problems.push_back(fmt::format("the ECS cluster {} has no capacity provider {}, which {} {} {} on; add it to the "
+                                     "cluster (PutClusterCapacityProviders, or the Terraform that manages the cluster)",
+                                     cluster_, provider, services.size() == 1 ? "service" : "services", names,
+                                     services.size() == 1 ? "runs" : "run"));
+    }
   });
   for (const auto& wave : waves_) {
     for (const plan::Service* s : wave) {
