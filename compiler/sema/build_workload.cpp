@@ -62,6 +62,7 @@ class UnitBuilder {
     if (block(BlockId::UnitAutoscale)) autoscale(s);
     dependsOn(s);
     rollout(s);
+    nativeHosts(s);
     return s;
   }
 
@@ -424,6 +425,22 @@ class UnitBuilder {
     }
     std::sort(s.dependsOn.begin(), s.dependsOn.end());
     s.dependsOn.erase(std::unique(s.dependsOn.begin(), s.dependsOn.end()), s.dependsOn.end());
+  }
+
+  /// ECS's own strategies move one production listener rule per load balancer, and a
+  /// rule takes at most 5 hostnames (facts::kHostsPerListenerRule): more would leave
+  /// the other rules on the old version.
+  void nativeHosts(const model::Service& s) {
+    constexpr std::size_t kHostsPerRule = 5;
+    if (s.rollout.engine != model::Rollout::Engine::Ecs || !s.rollout.shiftsTraffic() || s.expose.kind != model::Expose::Kind::Public ||
+        s.expose.hosts.size() <= kHostsPerRule || !stmt(AttrId::UnitExpose)) {
+      return;
+    }
+    st_.diags.report(Code::EngineUnsupported, stmt(AttrId::UnitExpose)->value().range,
+                     fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {}",
+                                 s.expose.hosts.size(), d_.name, (s.expose.hosts.size() + kHostsPerRule - 1) / kHostsPerRule, kHostsPerRule),
+                     "ECS cannot run this")
+        .help(fmt::format("keep at most {} hostnames, or use `engine = gops`, which shifts every rule", kHostsPerRule));
   }
 
   static bool needsLoadBalancer(const model::RollbackCondition& c) {
