@@ -483,7 +483,7 @@ class Reader {
         problem(o.path("traffic"), "is set; only a service whose controller is EXTERNAL (task sets) or whose engine is `ecs` has a "
                                    "traffic section");
       }
-      if (controllerKnown && s.traffic && !t->is_null()) taskSetFiles(*s.traffic, external, o.path("traffic"));
+      if (controllerKnown && shifts && s.traffic && !t->is_null()) taskSetFiles(*s.traffic, external, o.path("traffic"));
     }
     if (controllerKnown && strategyKnown) {
       if (shifts && s.strategy == Strategy::Rolling) {

@@ -32,7 +32,9 @@ void NativeExecutor::report(ServiceRun& r, const std::string& event, const json&
   s_.report_.emit(event, r.name, fields, text);
 }
 
-void NativeExecutor::observe(ServiceRun& r, const json&) {
+void NativeExecutor::observe(ServiceRun& r, const json& current) {
+  // The deployment ECS ran before this one: never the one this run follows.
+  before_ = current.is_null() ? std::string() : current.value("currentServiceDeployment", "");
   const plan::Traffic& t = *r.svc->traffic;
   r.blueTg = s_.fill(t.blue.arn);
   r.greenTg = s_.fill(t.green.arn);
@@ -81,6 +83,7 @@ void NativeExecutor::start(ServiceRun& r) {
   }
   r.updated = true;
   r.serviceDeployment = res.value("service", json::object()).value("currentServiceDeployment", "");
+  if (r.serviceDeployment == before_) r.serviceDeployment.clear();  // not named yet: look() finds it
   s_.journal_.write({{"deploy_id", s_.deployId_}, {"service", r.name}, {"started_deployment", r.serviceDeployment}});
   const std::string strategy = config.value("strategy", "ROLLING");
   report(r, "deployment_started", {{"strategy", strategy}, {"service_deployment", r.serviceDeployment}},
@@ -116,7 +119,9 @@ void NativeExecutor::follow(ServiceRun& r, const plan::FollowDeployment& st) {
 NativeExecutor::Look NativeExecutor::look(ServiceRun& r) {
   json svc = s_.describeService(r.ecsService);
   if (svc.is_null()) return {};
-  if (r.serviceDeployment.empty()) r.serviceDeployment = svc.value("currentServiceDeployment", "");
+  if (r.serviceDeployment.empty() && svc.value("currentServiceDeployment", "") != before_) {
+    r.serviceDeployment = svc.value("currentServiceDeployment", "");
+  }
   if (!r.serviceDeployment.empty()) {
     json sd = firstDeployment(
         s_.cli().callJson("ecs", "DescribeServiceDeployments", {{"serviceDeploymentArns", json::array({r.serviceDeployment})}}));

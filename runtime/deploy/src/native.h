@@ -53,6 +53,7 @@ class NativeExecutor : public Executor {
   double lastWeight_ = -1;
   std::set<std::string> alarmsSeen_;
   bool rollingBack_ = false;  ///< ECS started the rollback itself
+  std::string before_;        ///< the service's current deployment before this run (observe)
 };
 
 }  // namespace gops::deploy::exec
