@@ -31,7 +31,7 @@ import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ACCOUNT, REGION, Failure, check, run_suite  # noqa: E402  (exits 77 without moto/boto3)
+from harness import ACCOUNT, REGION, Failure, check, run_suite, run_until_event  # noqa: E402,F401  (exits 77 without moto/boto3)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC = os.path.join(HERE, "native.gops")
@@ -58,6 +58,12 @@ class EcsDeployments:
                 pass
 
             def do_POST(self):
+                try:
+                    self.serve()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # a gops the test killed
+
+            def serve(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 target = self.headers.get("X-Amz-Target", "")
                 op = target[len(ECS_TARGET):] if target.startswith(ECS_TARGET) else ""
@@ -228,11 +234,11 @@ def test_apply_follows_to_completion(w):
         check(image_tag(w, name) == "v1", f"{name} runs v1")
         rec = w.ledger(ENV, f"services/{name}")
         check(rec["status"] == "succeeded" and rec["image_tag"] == "v1", f"ledger of {name}: {rec}")
-        started = [e for e in events if e["event"] == "deployment_started" and e["service"] == name]
+        started = [e for e in events if e["event"] == "deployment_started" and e.get("service") == name]
         check(len(started) == 1, f"{name}: one deployment started: {started}")
-        done = [e for e in events if e["event"] == "deployment_succeeded" and e["service"] == name]
+        done = [e for e in events if e["event"] == "deployment_succeeded" and e.get("service") == name]
         check(len(done) == 1, f"{name}: ECS's deployment followed to its end\n{text}")
-        steps = [e["action"] for e in events if e["event"] == "step" and e["service"] == name]
+        steps = [e["action"] for e in events if e["event"] == "step" and e.get("service") == name]
         check(steps == ["register_task_definition", "start_deployment", "follow_deployment"], f"{name}: {steps}")
     # gops started each deployment with the compiled strategy.
     update = w.proxy.ops("UpdateService", ecs_name(w, "shop"))[-1]
@@ -241,7 +247,7 @@ def test_apply_follows_to_completion(w):
           f"shop's update: {update}")
     check(config["alarms"] == {"alarmNames": ["native-prod-shop-errors"], "rollback": True, "enable": True}, f"{config}")
     check("loadBalancers" not in update, "the load balancers stay as ECS left them")
-    follow = next(e for e in events if e["event"] == "step" and e["service"] == "shop" and e["action"] == "follow_deployment")
+    follow = next(e for e in events if e["event"] == "step" and e.get("service") == "shop" and e["action"] == "follow_deployment")
     check(follow["time_left"] == 60, f"time left of the follow: the canary's bake: {follow}")
     check(events[-1]["event"] == "result" and events[-1]["status"] == "succeeded", f"{events[-1]}")
 
@@ -288,10 +294,10 @@ def test_ecs_rolls_back(w):
          "rollback": "CloudWatch alarm native-prod-shop-errors is in ALARM"}]
     code, events, text = apply_json(w, "v3", "--max-parallel", "1")
     check(code == 3, f"exit {code}, expected 3\n{text}")
-    rb = next(e for e in events if e["event"] == "rollback" and e["service"] == "shop")
+    rb = next(e for e in events if e["event"] == "rollback" and e.get("service") == "shop")
     check(rb["trigger"] == "ecs_rollback" and "native-prod-shop-errors" in rb["reason"] and "ECS rolled the deployment back" in rb["reason"],
           f"{rb}")
-    check(any(e["event"] == "alarm" and e["service"] == "shop" and e["alarm"] == "native-prod-shop-errors" for e in events),
+    check(any(e["event"] == "alarm" and e.get("service") == "shop" and e["alarm"] == "native-prod-shop-errors" for e in events),
           "the triggered alarm is reported")
     rec = w.ledger(ENV, "services/shop")
     check(rec["status"] == "rolled_back" and "native-prod-shop-errors" in rec["reason"], f"ledger {rec}")
@@ -313,7 +319,7 @@ def test_alarm_asks_ecs_to_roll_back(w):
     stops = w.proxy.ops("StopServiceDeployment")
     check(len(stops) == 1 and stops[0]["stopType"] == "ROLLBACK", f"StopServiceDeployment calls: {stops}")
     check(image_tag(w, "shop") == before, "shop runs its previous revision")
-    rb = next(e for e in events if e["event"] == "rollback" and e["service"] == "shop")
+    rb = next(e for e in events if e["event"] == "rollback" and e.get("service") == "shop")
     check(rb["trigger"] == "alarm", f"{rb}")
 
 
@@ -375,8 +381,32 @@ def test_drift(w):
               and i["live"] == "ROLLING" for i in items), f"{items}")
 
 
+def test_resume_follows_again(w):
+    """An apply killed while ECS deploys: ECS goes on; --resume follows the same deployment."""
+    w.proxy.scripts[ecs_name(w, "shop")] = (
+        [{"status": "IN_PROGRESS", "lifecycleStage": "BAKE_TIME", "weight": 10}] * 40
+        + [{"status": "SUCCESSFUL", "lifecycleStage": "CLEAN_UP", "weight": 100}])
+    proc, lines = run_until_event(w, w.apply_cmd(ENV, "v3", "--format", "json"),
+                                  lambda e: e["event"] == "phase" and e.get("service") == "shop")
+    proc.kill()
+    proc.wait(timeout=30)
+    started = [json.loads(x) for x in lines if '"deployment_started"' in x and '"shop"' in x]
+    check(len(started) == 1, "".join(lines))
+    check(w.ledger(ENV, "deploy")["status"] == "in_progress", "the dead apply's record")
+    updates = len([u for u in w.proxy.ops("UpdateService", ecs_name(w, "shop")) if "taskDefinition" in u])
+    code, events, text = apply_json(w, "v3", "--resume")
+    check(code == 0, f"exit {code}\n{text}")
+    resume = next(e for e in events if e["event"] == "resume" and e.get("service") == "shop")
+    check(resume["index"] == 3, f"re-entered at follow_deployment: {resume}")
+    again = len([u for u in w.proxy.ops("UpdateService", ecs_name(w, "shop")) if "taskDefinition" in u])
+    check(again == updates, "no second deployment started")
+    check(any(e["event"] == "deployment_succeeded" and e.get("service") == "shop" for e in events), text)
+    check(image_tag(w, "shop") == "v3" and w.ledger(ENV, "services/shop")["status"] == "succeeded", "shop deployed v3")
+
+
 TESTS = [test_service_json_accepted, test_apply_follows_to_completion, test_ecs_deployment_progress, test_ecs_rolls_back,
-         test_alarm_asks_ecs_to_roll_back, test_alarm_rollback_without_deployment_api, test_rollback_command, test_drift]
+         test_alarm_asks_ecs_to_roll_back, test_alarm_rollback_without_deployment_api, test_rollback_command, test_drift,
+         test_resume_follows_again]
 
 
 def main():
