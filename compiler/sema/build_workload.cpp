@@ -428,19 +428,25 @@ class UnitBuilder {
   }
 
   /// ECS's own strategies move one production listener rule per load balancer, and a
-  /// rule takes at most 5 hostnames (facts::kHostsPerListenerRule): more would leave
-  /// the other rules on the old version.
+  /// rule takes at most 5 condition values, its hostnames and path patterns together
+  /// (facts::kConditionValuesPerRule): more would leave the other rules on the old version.
   void nativeHosts(const model::Service& s) {
-    constexpr std::size_t kHostsPerRule = 5;
+    constexpr std::size_t kValuesPerRule = 5;
+    const std::size_t perRule = kValuesPerRule - std::min(s.expose.paths.size(), kValuesPerRule - 1);
     if (s.rollout.engine != model::Rollout::Engine::Ecs || !s.rollout.shiftsTraffic() || s.expose.kind != model::Expose::Kind::Public ||
-        s.expose.hosts.size() <= kHostsPerRule || !stmt(AttrId::UnitExpose)) {
+        s.expose.hosts.size() <= perRule || !stmt(AttrId::UnitExpose)) {
       return;
     }
+    const std::size_t rules = (s.expose.hosts.size() + perRule - 1) / perRule;
     st_.diags.report(Code::EngineUnsupported, stmt(AttrId::UnitExpose)->value().range,
-                     fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {}",
-                                 s.expose.hosts.size(), d_.name, (s.expose.hosts.size() + kHostsPerRule - 1) / kHostsPerRule, kHostsPerRule),
+                     s.expose.paths.empty()
+                         ? fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {}",
+                                       s.expose.hosts.size(), d_.name, rules, perRule)
+                         : fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {} "
+                                       "beside its {} path pattern(s)",
+                                       s.expose.hosts.size(), d_.name, rules, perRule, s.expose.paths.size()),
                      "ECS cannot run this")
-        .help(fmt::format("keep at most {} hostnames, or use `engine = gops`, which shifts every rule", kHostsPerRule));
+        .help(fmt::format("keep at most {} hostnames, or use `engine = gops`, which shifts every rule", perRule));
   }
 
   static bool needsLoadBalancer(const model::RollbackCondition& c) {

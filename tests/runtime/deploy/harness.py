@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The harness of the runtime's end-to-end tests (run_deploy_tests.py,
-run_gates_tests.py, run_native_tests.py, demo_canary.py): a private moto_server, a
+run_gates_tests.py, run_spot_tests.py, run_native_tests.py, demo_canary.py): a private moto_server, a
 proxy that injects faults, the World (the environments' Terraform-created resources
 built from the generated files of a spec, and the gops commands run against them),
 and the suite runner.
