@@ -81,7 +81,8 @@ def check_plan(path, env_dir, validator):
                 problems.append(f"service {svc['name']}: watches alarm {alarm}, which the Terraform module does not create")
         files = [svc["service_file"]] + [st["file"] for st in svc["steps"] if "file" in st]
         if svc["traffic"]:
-            files += [tg["task_set_file"] for tg in svc["traffic"]["target_groups"].values()]
+            # Task sets only: a service whose engine is `ecs` has none.
+            files += [tg["task_set_file"] for tg in svc["traffic"]["target_groups"].values() if "task_set_file" in tg]
         for rel in files:
             if not os.path.exists(os.path.join(env_dir, rel)):
                 problems.append(f"service {svc['name']}: refers to {rel}, which was not generated")

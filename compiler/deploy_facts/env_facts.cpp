@@ -1,6 +1,7 @@
 #include "deploy_facts/env_facts.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -25,9 +26,51 @@ Exposure exposureOf(const model::Service& s) {
   return Exposure::None;
 }
 
-bool runsOnTaskSets(const model::Service& s) { return exposureOf(s) == Exposure::Public && s.rollout.shiftsTraffic(); }
+Runner runnerOf(const model::Service& s) {
+  if (exposureOf(s) != Exposure::Public || !s.rollout.shiftsTraffic()) return Runner::EcsRolling;
+  return s.rollout.engine == model::Rollout::Engine::Ecs ? Runner::EcsNative : Runner::GopsTaskSets;
+}
+
+bool runsOnTaskSets(const model::Service& s) { return runnerOf(s) == Runner::GopsTaskSets; }
+bool runsNatively(const model::Service& s) { return runnerOf(s) == Runner::EcsNative; }
+bool hasTwoTargetGroups(const model::Service& s) { return runnerOf(s) != Runner::EcsRolling; }
 
 namespace {
+
+/// Whole minutes (the checker lets only those through for `engine = ecs`).
+int minutes(double seconds) { return static_cast<int>(std::lround(seconds / 60)); }
+
+/// ECS's strategy for a rollout it runs natively (the checker's E0510 admits only the
+/// shapes ECS runs: blue_green without test traffic, one canary step, equal linear steps).
+NativeStrategy nativeStrategy(const model::Rollout& r, const std::vector<RollbackAlarm>& alarms) {
+  NativeStrategy n;
+  for (const auto& a : alarms) n.alarmNames.push_back(a.name);
+  switch (r.kind) {
+    case model::Rollout::Kind::BlueGreen:
+      n.strategy = "BLUE_GREEN";
+      n.bakeTimeMinutes = minutes(r.bakeSeconds);
+      n.shifts.push_back({100, r.bakeSeconds});
+      break;
+    case model::Rollout::Kind::Canary:
+      n.strategy = "CANARY";
+      if (!r.steps.empty()) {
+        n.canaryPercent = r.steps.front().weight;
+        n.canaryBakeTimeMinutes = minutes(r.steps.front().holdSeconds);
+      }
+      n.shifts = r.steps;
+      n.shifts.push_back({100, 0});
+      break;
+    case model::Rollout::Kind::Linear:
+      n.strategy = "LINEAR";
+      n.linearStepPercent = r.linearStepPercent;
+      n.linearStepBakeTimeMinutes = minutes(r.linearIntervalSeconds);
+      n.shifts = r.steps;
+      n.shifts.push_back({100, 0});
+      break;
+    case model::Rollout::Kind::Rolling: break;
+  }
+  return n;
+}
 
 void workloadFacts(WorkloadFacts& f, const EnvFacts& e, const model::Workload& w, std::optional<int> port,
                    const std::optional<model::Health>& health) {
@@ -54,23 +97,27 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
   ServiceFacts f;
   f.service = &s;
   f.exposure = exposureOf(s);
-  f.runsOnTaskSets = runsOnTaskSets(s);
+  f.runner = runnerOf(s);
+  f.runsOnTaskSets = f.runner == Runner::GopsTaskSets;
+  f.runsNatively = f.runner == Runner::EcsNative;
   // Only a service with a port has a container port mapping and health check.
   workloadFacts(f, e, s, s.port, s.port ? s.health : std::nullopt);
   f.serviceFile = files::service(s.name);
 
   const bool rolling = s.rollout.kind == model::Rollout::Kind::Rolling;
   f.deployment.controller = f.runsOnTaskSets ? "EXTERNAL" : "ECS";
-  f.deployment.circuitBreaker = !f.runsOnTaskSets;
+  // ECS's circuit breaker watches rolling deployments only; a native strategy fails
+  // its deployment itself when the new tasks do not become healthy.
+  f.deployment.circuitBreaker = f.runner == Runner::EcsRolling;
   f.deployment.maximumPercent = rolling ? s.rollout.maxPercent : 200;
   f.deployment.minimumHealthyPercent = rolling ? s.rollout.minHealthyPercent : 100;
 
   if (f.isPublic()) {
     f.healthCheckGracePeriod = s.health.value_or(model::Health{}).gracePeriodSeconds;
-    if (f.runsOnTaskSets) {
+    if (f.runner != Runner::EcsRolling) {
       for (const char* color : {"blue", "green"}) {
         f.targetGroups.push_back({color, e.names.targetGroup(s.name, color), output::targetGroupArn(s.name, color),
-                                  files::taskSet(s.name, color)});
+                                  f.runsOnTaskSets ? files::taskSet(s.name, color) : std::string()});
       }
     } else {
       f.targetGroups.push_back({"", e.names.targetGroup(s.name, ""), output::targetGroupArn(s.name), ""});
@@ -104,6 +151,7 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
     a.nth = a.created ? ++seen[c.metric] : 1;
     f.rollbackAlarms.push_back(std::move(a));
   }
+  if (f.runsNatively) f.deployment.native = nativeStrategy(s.rollout, f.rollbackAlarms);
   return f;
 }
 
@@ -167,6 +215,7 @@ EnvFacts::EnvFacts(const model::AppModel& a, const model::Environment& e)
     anyInternal = anyInternal || services.back().isInternal();
     anyTaskSets = anyTaskSets || services.back().runsOnTaskSets;
     if (services.back().isPublic()) hosts.insert(s.expose.hosts.begin(), s.expose.hosts.end());
+    anyNative = anyNative || services.back().runsNatively;
   }
   publicHosts.assign(hosts.begin(), hosts.end());
   assignRulePriorities(services, loadBalancer.existing);

@@ -31,11 +31,35 @@ namespace gops::facts {
 enum class Exposure { None, Public, Internal };
 Exposure exposureOf(const model::Service& s);
 
-/// Whether a service runs on task sets: it is public (with a port) and its rollout
-/// shifts traffic (blue_green, canary, linear). Such a service has the EXTERNAL
-/// deployment controller, a blue and a green target group, and each deploy runs its
-/// version as a task set behind the idle one (docs/plan.md). The one definition.
+/// Who carries out a service's deploys (docs/runtime.md, The two engines). The one
+/// definition; every backend follows it.
+enum class Runner {
+  /// ECS rolls the service's tasks in place (a rolling rollout, or a service without
+  /// a load balancer): controller ECS, circuit breaker with rollback.
+  EcsRolling,
+  /// gops' own engine: the service is public, its rollout shifts traffic and its
+  /// engine is `gops` (the default). Controller EXTERNAL: each deploy runs the new
+  /// version as a task set behind the idle target group and gops moves the weights.
+  GopsTaskSets,
+  /// ECS's own strategy: the service is public, its rollout shifts traffic and says
+  /// `engine = ecs`. Controller ECS with deploymentConfiguration.strategy BLUE_GREEN,
+  /// CANARY or LINEAR: ECS shifts the production listener rule between the two target
+  /// groups, bakes and rolls back on the alarms itself; gops starts it and follows it.
+  EcsNative,
+};
+Runner runnerOf(const model::Service& s);
+
+/// Whether a service runs on task sets (Runner::GopsTaskSets): it is public (with a
+/// port), its rollout shifts traffic (blue_green, canary, linear) and gops' engine
+/// runs it. Such a service has the EXTERNAL deployment controller, a blue and a
+/// green target group, and each deploy runs its version as a task set behind the
+/// idle one (docs/plan.md).
 bool runsOnTaskSets(const model::Service& s);
+/// Whether ECS's own deployment strategy runs the service's rollout (Runner::EcsNative).
+bool runsNatively(const model::Service& s);
+/// Whether the service has a blue and a green target group behind a weighted listener
+/// rule: it runs on task sets or natively.
+bool hasTwoTargetGroups(const model::Service& s);
 
 /// A target group of a public service.
 struct TargetGroup {
@@ -79,12 +103,32 @@ struct RollbackAlarm {
   int nth = 1;  ///< created: 1 for the first condition on its metric, 2 for the next...
 };
 
+/// ECS's own strategy for a service that runs natively (deploymentConfiguration).
+struct NativeStrategy {
+  std::string strategy;  ///< "BLUE_GREEN", "CANARY" or "LINEAR"
+  /// After all production traffic is on the new version: how long both versions run
+  /// before the old one is stopped (blue_green's `bake`; 0 for canary and linear,
+  /// whose last step is their hold, as on gops' engine).
+  int bakeTimeMinutes = 0;
+  double canaryPercent = 0;  ///< CANARY: the one step's share
+  int canaryBakeTimeMinutes = 0;
+  double linearStepPercent = 0;  ///< LINEAR: each step's share
+  int linearStepBakeTimeMinutes = 0;
+  /// ECS rolls back when one of these is in ALARM (deploymentConfiguration.alarms):
+  /// the service's rollback alarms, in the order written. Empty: no alarm rollback.
+  std::vector<std::string> alarmNames;
+  /// The planned shifts of production traffic, `{weight, hold seconds}`, ending at
+  /// 100 with the bake: what gops reports while it follows the deployment.
+  std::vector<model::Step> shifts;
+};
+
 /// How ECS replaces a service's tasks.
 struct Deployment {
   std::string controller = "ECS";  ///< or "EXTERNAL" (task sets)
-  bool circuitBreaker = true;      ///< ECS controller only: with rollback
+  bool circuitBreaker = true;      ///< rolling under the ECS controller only: with rollback
   double maximumPercent = 200;     ///< a rolling rollout's limits, else 200 and 100
   double minimumHealthyPercent = 100;
+  std::optional<NativeStrategy> native;  ///< Runner::EcsNative only
 };
 
 /// What services and jobs share.
@@ -112,11 +156,15 @@ struct WorkloadFacts {
 struct ServiceFacts : WorkloadFacts {
   const model::Service* service = nullptr;
   Exposure exposure = Exposure::None;
-  bool runsOnTaskSets = false;
+  Runner runner = Runner::EcsRolling;
+  bool runsOnTaskSets = false;  ///< runner == Runner::GopsTaskSets
+  bool runsNatively = false;    ///< runner == Runner::EcsNative
   Deployment deployment;
   /// Public services: seconds ECS ignores the load balancer's health checks after a task starts.
   std::optional<double> healthCheckGracePeriod;
-  /// Public services: {blue, green} on task sets, else the only one; empty otherwise.
+  /// Public services: {blue, green} on task sets and natively (where blue is the one
+  /// the service is created with and green the alternate), else the only one; empty
+  /// otherwise. Only task sets have a taskSetFile.
   std::vector<TargetGroup> targetGroups;
   std::vector<ListenerRule> listenerRules;  ///< public services
   std::vector<RollbackAlarm> rollbackAlarms;  ///< in the order the conditions are written
@@ -150,6 +198,9 @@ struct EnvFacts {
   bool anyPublic = false;
   bool anyInternal = false;
   bool anyTaskSets = false;
+  /// Some service runs natively: the environment has the role ECS assumes to move the
+  /// listener rules (EnvNames::ecsInfrastructureRole).
+  bool anyNative = false;
   /// Every hostname of a public service, sorted, each once: the certificate's names
   /// and, with `dns`, the alias records.
   std::vector<std::string> publicHosts;

@@ -104,6 +104,10 @@ std::string EnvNames::deployRole() const { return boundedName(prefix_, "-github-
 
 std::string EnvNames::deployRoleArn() const { return roleArn(rolePath(), deployRole()); }
 
+std::string EnvNames::ecsInfrastructureRole() const { return boundedName(prefix_, "-ecs-infrastructure", kRoleNameMax); }
+
+std::string EnvNames::ecsInfrastructureRoleArn() const { return roleArn(rolePath(), ecsInfrastructureRole()); }
+
 std::string EnvNames::schedule(std::string_view job) const { return boundedName(workload(job), "", kScheduleNameMax); }
 
 std::string EnvNames::alarm(std::string_view service, std::string_view what) const {

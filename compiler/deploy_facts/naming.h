@@ -92,6 +92,10 @@ class EnvNames {
   std::string deployRole() const;
   /// The ARN of deployRole() at rolePath(): what the GitHub environment assumes.
   std::string deployRoleArn() const;
+  /// `<prefix>-ecs-infrastructure` at rolePath(): the role ECS assumes to move the
+  /// listener rules of the services whose rollout ECS runs (`engine = ecs`).
+  std::string ecsInfrastructureRole() const;
+  std::string ecsInfrastructureRoleArn() const;
   /// EventBridge Scheduler schedule of a job: `<prefix>-<job>`, at most 64 characters.
   std::string schedule(std::string_view job) const;
   /// CloudWatch alarm `<prefix>-<service>-<what>`.

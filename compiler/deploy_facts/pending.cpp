@@ -17,7 +17,6 @@ std::vector<std::string> notGeneratedYet(const model::AppModel& app, const std::
     };
     if (!env.notifyTopic.empty()) say("", "`notify = sns(...)`");
     auto rollout = [&](const std::string& where, const model::Rollout& r) {
-      if (r.engine == model::Rollout::Engine::Ecs) say(where, "`engine = ecs` (ECS's own deployment strategies)");
       if (std::any_of(r.rollback.begin(), r.rollback.end(), [](const auto& c) { return c.baseline; })) {
         say(where, "a rollback rule comparing with the stable version (`stable + ...`)");
       }

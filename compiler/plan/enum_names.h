@@ -19,14 +19,15 @@ struct Names;
   }
 
 GOPS_PLAN_NAMES(StepKind, "register_task_definition", "update_service", "wait_stable", "hold", "create_task_set", "shift",
-                "promote_task_set", "retire_task_set");
+                "promote_task_set", "retire_task_set", "start_deployment", "follow_deployment");
 GOPS_PLAN_NAMES(Strategy, "rolling", "blue_green", "canary", "linear");
 GOPS_PLAN_NAMES(StrategySource, "service", "environment", "default", "fallback");
 GOPS_PLAN_NAMES(Controller, "ECS", "EXTERNAL");
+GOPS_PLAN_NAMES(Engine, "gops", "ecs");
 GOPS_PLAN_NAMES(Color, "blue", "green");
 GOPS_PLAN_NAMES(Trigger, "alarm", "unhealthy_targets", "failed_tasks", "circuit_breaker", "timeout");
 GOPS_PLAN_NAMES(Restore, "listener_weights", "delete_new_task_set", "primary_task_set", "previous_task_definition",
-                "desired_count");
+                "desired_count", "previous_service_revision");
 GOPS_PLAN_NAMES(GateKind, "tests_passed", "security_scan", "approval", "soak");
 GOPS_PLAN_NAMES(TargetGroupChoice, "idle");
 GOPS_PLAN_NAMES(TaskSetChoice, "previous");

@@ -20,10 +20,14 @@ bool isTaskSetStep(StepKind k) {
     case StepKind::UpdateService:
     case StepKind::WaitStable:
     case StepKind::Hold:
+    case StepKind::StartDeployment:
+    case StepKind::FollowDeployment:
       return false;
   }
   return false;
 }
+
+bool isNativeStep(StepKind k) { return k == StepKind::StartDeployment || k == StepKind::FollowDeployment; }
 
 bool Rollback::triggers(Trigger t) const { return std::find(on.begin(), on.end(), t) != on.end(); }
 
@@ -44,6 +48,7 @@ const Gate* Plan::gateFrom(std::string_view from) const {
 std::string_view toString(Strategy v) { return names::name(v); }
 std::string_view toString(StrategySource v) { return names::name(v); }
 std::string_view toString(Controller v) { return names::name(v); }
+std::string_view toString(Engine v) { return names::name(v); }
 std::string_view toString(Color v) { return names::name(v); }
 std::string_view toString(Trigger v) { return names::name(v); }
 std::string_view toString(Restore v) { return names::name(v); }

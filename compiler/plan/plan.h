@@ -78,10 +78,25 @@ struct RetireTaskSet {
   bool operator==(const RetireTaskSet&) const = default;
 };
 
+/// ECS's own strategy (engine `ecs`): UpdateService to the new revision with the
+/// service file's deployment configuration and load balancers, which starts an ECS
+/// deployment of the service's strategy (BLUE_GREEN, CANARY, LINEAR).
+struct StartDeployment {
+  bool operator==(const StartDeployment&) const = default;
+};
+/// ECS's own strategy: follows the deployment ECS runs until it succeeds, fails or
+/// rolls back, at most `timeoutSeconds`. `shifts` are the production traffic shifts
+/// ECS plans (weights rising to 100, each with its bake): what progress reports.
+struct FollowDeployment {
+  std::vector<Shift> shifts;
+  double timeoutSeconds = 0;
+  bool operator==(const FollowDeployment&) const = default;
+};
+
 /// One step of a rollout; executors `std::visit` it. The alternatives are in the
 /// order of `StepKind`.
 using Step = std::variant<RegisterTaskDefinition, UpdateService, WaitStable, Hold, CreateTaskSet, Shift, PromoteTaskSet,
-                          RetireTaskSet>;
+                          RetireTaskSet, StartDeployment, FollowDeployment>;
 
 /// The kind of a step, one per alternative of `Step` (same order).
 enum class StepKind {
@@ -93,6 +108,8 @@ enum class StepKind {
   Shift,
   PromoteTaskSet,
   RetireTaskSet,
+  StartDeployment,
+  FollowDeployment,
 };
 inline constexpr std::size_t kStepKinds = std::variant_size_v<Step>;
 
@@ -105,18 +122,31 @@ std::optional<StepKind> stepKind(std::string_view action);
 /// Whether the step works on task sets (create, shift, promote, retire): the steps of
 /// a service whose controller is EXTERNAL, besides registering.
 bool isTaskSetStep(StepKind k);
+/// Whether the step starts or follows a deployment ECS runs itself (engine `ecs`).
+bool isNativeStep(StepKind k);
 
 // --- services and jobs ------------------------------------------------------------
 
 enum class Strategy { Rolling, BlueGreen, Canary, Linear };
 enum class StrategySource { Service, Environment, Default, Fallback };
-/// ECS rolls the service; EXTERNAL: gops shifts traffic between task sets.
+/// ECS rolls the service (or runs its own strategy, engine `ecs`); EXTERNAL: gops
+/// shifts traffic between task sets.
 enum class Controller { Ecs, External };
+/// Who runs a traffic-shifting rollout: gops (task sets, controller EXTERNAL) or ECS's
+/// own strategy (controller ECS). `engine` is written only when it is `ecs`.
+enum class Engine { Gops, Ecs };
 enum class Color { Blue, Green };
 /// `rollback.on`, in the order the plan lists them.
 enum class Trigger { Alarm, UnhealthyTargets, FailedTasks, CircuitBreaker, Timeout };
 /// `rollback.restores`.
-enum class Restore { ListenerWeights, DeleteNewTaskSet, PrimaryTaskSet, PreviousTaskDefinition, DesiredCount };
+enum class Restore {
+  ListenerWeights,
+  DeleteNewTaskSet,
+  PrimaryTaskSet,
+  PreviousTaskDefinition,
+  DesiredCount,
+  PreviousServiceRevision,  ///< engine `ecs`: ECS's rollback to the revision before the deployment, traffic included
+};
 
 struct Autoscale {
   int min = 0;
@@ -127,12 +157,13 @@ struct Autoscale {
 struct TargetGroup {
   std::string name;
   std::string arn;          ///< a `{{tf:...}}` placeholder
-  std::string taskSetFile;  ///< CreateTaskSet input behind this group
+  std::string taskSetFile;  ///< CreateTaskSet input behind this group; empty (not written) for engine `ecs`
   bool operator==(const TargetGroup&) const = default;
 };
 
-/// How traffic reaches a task-set service: the listener rules whose weights the
-/// shifts set, and the two target groups.
+/// How traffic reaches a traffic-shifting service: the listener rules whose weights
+/// the shifts set (gops) or ECS moves (engine `ecs`: the first is the production
+/// rule), and the two target groups.
 struct Traffic {
   std::vector<std::string> listenerRules;  ///< `{{tf:...}}` placeholders, at least one
   TargetGroup blue;
@@ -167,7 +198,8 @@ struct Service {
   Strategy strategy = Strategy::Rolling;
   StrategySource strategySource = StrategySource::Default;
   Controller controller = Controller::Ecs;
-  std::optional<Traffic> traffic;  ///< present exactly when the controller is EXTERNAL
+  Engine engine = Engine::Gops;
+  std::optional<Traffic> traffic;  ///< present exactly when the controller is EXTERNAL or the engine `ecs`
   std::vector<Step> steps;         ///< register_task_definition first
   Watch watch;
   Rollback rollback;
@@ -229,6 +261,7 @@ struct Plan {
 std::string_view toString(Strategy v);
 std::string_view toString(StrategySource v);
 std::string_view toString(Controller v);
+std::string_view toString(Engine v);
 std::string_view toString(Color v);
 std::string_view toString(Trigger v);
 std::string_view toString(Restore v);

@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -353,6 +354,24 @@ class Reader {
         Object o(*this, v, path, {"action", "which"});
         return RetireTaskSet{enumeration(o, "which", TaskSetChoice::Previous)};
       }
+      case StepKind::StartDeployment: {
+        Object o(*this, v, path, {"action"});
+        return StartDeployment{};
+      }
+      case StepKind::FollowDeployment: {
+        Object o(*this, v, path, {"action", "shifts", "timeout_seconds"});
+        FollowDeployment f;
+        each(o, "shifts", [&](const json& sv, const std::string& sp) {
+          Object so(*this, sv, sp, {"weight", "hold_seconds"});
+          if (!so.valid()) return;
+          f.shifts.push_back(Shift{number(so, "weight", Range{0, 100, true}), number(so, "hold_seconds", kSeconds)});
+        });
+        if (const json* sh = o.get("shifts", false); sh && sh->is_array() && sh->empty()) {
+          problem(o.path("shifts"), "is empty; ECS shifts the production traffic at least once, to 100");
+        }
+        f.timeoutSeconds = number(o, "timeout_seconds", kSeconds);
+        return f;
+      }
     }
     return PromoteTaskSet{};
   }
@@ -395,7 +414,8 @@ class Reader {
     if (!o.valid()) return tg;
     tg.name = string(o, "name", Text{1, 32});
     tg.arn = string(o, "arn", kPlaceholderText);
-    tg.taskSetFile = string(o, "task_set_file", kEcsFileText);
+    // Task sets only: whether it must be there is the service's to say (engine).
+    if (const json* f = o.get("task_set_file", false)) tg.taskSetFile = stringValue(*f, o.path("task_set_file"), kEcsFileText);
     return tg;
   }
 
@@ -406,7 +426,7 @@ class Reader {
     if (!o.valid()) return t;
     t.listenerRules = strings(o, "listener_rules", kPlaceholderText);
     if (const json* rules = o.get("listener_rules", false); rules && rules->is_array() && rules->empty()) {
-      problem(o.path("listener_rules"), "is empty; traffic reaches a task-set service through at least one listener rule");
+      problem(o.path("listener_rules"), "is empty; traffic reaches a traffic-shifting service through at least one listener rule");
     }
     if (const json* tgs = o.get("target_groups")) {
       Object g(*this, *tgs, o.path("target_groups"), {"blue", "green"});
@@ -422,7 +442,7 @@ class Reader {
     Service s;
     Object o(*this, v, path,
              {"name", "ecs_service", "task_family", "service_file", "depends_on", "desired_count", "autoscale", "strategy",
-              "strategy_source", "controller", "traffic", "steps", "watch", "rollback", "timeout_seconds"});
+              "strategy_source", "controller", "engine", "traffic", "steps", "watch", "rollback", "timeout_seconds"});
     if (!o.valid()) return s;
     std::size_t mark = 0;
     s.name = string(o, "name", kNameText);
@@ -446,24 +466,32 @@ class Reader {
     s.strategySource = enumeration(o, "strategy_source", StrategySource::Default);
     mark = problems_.size();
     s.controller = enumeration(o, "controller", Controller::Ecs);
+    if (const json* e = o.get("engine", false)) s.engine = enumValue(*e, o.path("engine"), Engine::Gops);
     const bool controllerKnown = problems_.size() == mark;
     const bool external = s.controller == Controller::External;
+    const bool native = s.engine == Engine::Ecs;
+    if (controllerKnown && external && native) {
+      problem(o.path("engine"), "is `ecs`, but the controller is EXTERNAL; ECS runs its own strategies under the ECS controller");
+    }
+    const bool shifts = external || native;  // has a traffic section
     if (const json* t = o.get("traffic")) {
       s.traffic = traffic(*t, o.path("traffic"));
-      if (controllerKnown && external && t->is_null()) {
-        problem(o.path("traffic"), "is null; a service whose controller is EXTERNAL shifts traffic: it needs its listener "
-                                   "rules and target groups");
-      } else if (controllerKnown && !external && !t->is_null()) {
-        problem(o.path("traffic"), "is set; only a service whose controller is EXTERNAL (task sets) has a traffic section");
+      if (controllerKnown && shifts && t->is_null()) {
+        problem(o.path("traffic"), fmt::format("is null; a service whose {} shifts traffic: it needs its listener rules and target groups",
+                                               native ? "engine is `ecs`" : "controller is EXTERNAL"));
+      } else if (controllerKnown && !shifts && !t->is_null()) {
+        problem(o.path("traffic"), "is set; only a service whose controller is EXTERNAL (task sets) or whose engine is `ecs` has a "
+                                   "traffic section");
       }
+      if (controllerKnown && shifts && s.traffic && !t->is_null()) taskSetFiles(*s.traffic, external, o.path("traffic"));
     }
     if (controllerKnown && strategyKnown) {
-      if (external && s.strategy == Strategy::Rolling) {
-        problem(o.path("strategy"), "is `rolling`; a service whose controller is EXTERNAL shifts traffic (`blue_green`, "
-                                    "`canary` or `linear`)");
-      } else if (!external && s.strategy != Strategy::Rolling) {
-        problem(o.path("strategy"),
-                fmt::format("is `{}`; a service whose controller is ECS rolls (`rolling`)", names::name(s.strategy)));
+      if (shifts && s.strategy == Strategy::Rolling) {
+        problem(o.path("strategy"), fmt::format("is `rolling`; a service whose {} shifts traffic (`blue_green`, `canary` or `linear`)",
+                                                native ? "engine is `ecs`" : "controller is EXTERNAL"));
+      } else if (!shifts && s.strategy != Strategy::Rolling) {
+        problem(o.path("strategy"), fmt::format("is `{}`; a service whose controller is ECS rolls (`rolling`) unless its engine is `ecs`",
+                                                names::name(s.strategy)));
       }
     }
     mark = problems_.size();
@@ -490,16 +518,32 @@ class Reader {
     return s;
   }
 
-  /// Which steps the controller runs: task-set steps on EXTERNAL, the others on ECS.
+  /// Task sets have their files, a native service's target groups none.
+  void taskSetFiles(const Traffic& t, bool external, const std::string& path) {
+    const std::pair<const char*, const TargetGroup*> groups[] = {{"blue", &t.blue}, {"green", &t.green}};
+    for (const auto& [color, tg] : groups) {
+      const std::string where = member(member(member(path, "target_groups"), color), "task_set_file");
+      if (external && tg->taskSetFile.empty()) problem(where, "is missing; a task set goes behind each target group");
+      if (!external && !tg->taskSetFile.empty()) problem(where, "is set; ECS runs this service's deployments, there are no task sets");
+    }
+  }
+
+  /// Which steps the service runs: task-set steps on EXTERNAL; the native steps with
+  /// engine `ecs`; the rolling ones otherwise.
   void stepKinds(const Service& s, const std::string& path) {
+    const bool native = s.engine == Engine::Ecs;
     for (std::size_t i = 1; i < s.steps.size(); ++i) {
       const StepKind k = kindOf(s.steps[i]);
       if (k == StepKind::RegisterTaskDefinition || !validSteps_[i]) continue;  // reported already
+      const std::string where = member(element(path, i), "action");
       if (isTaskSetStep(k) && s.controller == Controller::Ecs) {
-        problem(member(element(path, i), "action"), fmt::format("`{}` works on task sets, but the service's controller is ECS", actionName(k)));
+        problem(where, fmt::format("`{}` works on task sets, but the service's controller is ECS", actionName(k)));
       } else if (!isTaskSetStep(k) && s.controller == Controller::External) {
-        problem(member(element(path, i), "action"),
-                fmt::format("`{}` rolls the service in place, but the service's controller is EXTERNAL (task sets)", actionName(k)));
+        problem(where, fmt::format("`{}` is no step of task sets, but the service's controller is EXTERNAL (task sets)", actionName(k)));
+      } else if (isNativeStep(k) && !native && s.controller == Controller::Ecs) {
+        problem(where, fmt::format("`{}` follows ECS's own strategy, but the service's engine is not `ecs`", actionName(k)));
+      } else if (!isNativeStep(k) && !isTaskSetStep(k) && native) {
+        problem(where, fmt::format("`{}` rolls the service in place, but the service's engine is `ecs`: ECS runs its strategy", actionName(k)));
       }
     }
   }
@@ -517,6 +561,24 @@ class Reader {
       if (!found) problem(path, fmt::format("has no `{}`; {}", actionName(k), why));
       return found;
     };
+    if (s.engine == Engine::Ecs && s.controller == Controller::Ecs) {
+      auto start = once(StepKind::StartDeployment, "ECS runs one deployment per apply");
+      auto follow = once(StepKind::FollowDeployment, "gops follows the deployment ECS runs");
+      if (start && follow && *follow < *start) problem(member(at(*follow), "action"), "`follow_deployment` before `start_deployment`");
+      if (!follow) return;
+      const auto& f = std::get<FollowDeployment>(s.steps[*follow]);
+      for (std::size_t k = 1; k < f.shifts.size(); ++k) {
+        if (f.shifts[k].weight <= f.shifts[k - 1].weight) {
+          problem(member(element(member(at(*follow), "shifts"), k), "weight"),
+                  fmt::format("is {} after {}; the weights of the shifts rise", show(f.shifts[k].weight), show(f.shifts[k - 1].weight)));
+        }
+      }
+      if (!f.shifts.empty() && f.shifts.back().weight != 100) {
+        problem(member(element(member(at(*follow), "shifts"), f.shifts.size() - 1), "weight"),
+                fmt::format("is {}; the last shift moves all traffic (100)", show(f.shifts.back().weight)));
+      }
+      return;
+    }
     if (s.controller == Controller::Ecs) {
       auto update = once(StepKind::UpdateService, "a rolling service updates once");
       if (!update) return;

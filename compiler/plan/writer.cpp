@@ -87,12 +87,19 @@ class Writer {
   void fields(const Shift& s) { j_.member("weight", s.weight).member("hold_seconds", s.holdSeconds); }
   void fields(const PromoteTaskSet&) {}
   void fields(const RetireTaskSet& s) { j_.member("which", names::name(s.which)); }
+  void fields(const StartDeployment&) {}
+  void fields(const FollowDeployment& s) {
+    j_.key("shifts").beginArray();
+    for (const auto& sh : s.shifts) j_.beginObject().member("weight", sh.weight).member("hold_seconds", sh.holdSeconds).endObject();
+    j_.endArray();
+    j_.member("timeout_seconds", s.timeoutSeconds);
+  }
 
   void targetGroup(const TargetGroup& tg) {
     j_.beginObject();
     j_.member("name", tg.name);
     j_.member("arn", tg.arn);
-    j_.member("task_set_file", tg.taskSetFile);
+    if (!tg.taskSetFile.empty()) j_.member("task_set_file", tg.taskSetFile);
     j_.endObject();
   }
 
@@ -112,6 +119,7 @@ class Writer {
     j_.member("strategy", names::name(s.strategy));
     j_.member("strategy_source", names::name(s.strategySource));
     j_.member("controller", names::name(s.controller));
+    if (s.engine != Engine::Gops) j_.member("engine", names::name(s.engine));
     if (s.traffic) {
       j_.key("traffic").beginObject();
       strings("listener_rules", s.traffic->listenerRules);

@@ -62,6 +62,7 @@ class UnitBuilder {
     if (block(BlockId::UnitAutoscale)) autoscale(s);
     dependsOn(s);
     rollout(s);
+    nativeHosts(s);
     return s;
   }
 
@@ -424,6 +425,28 @@ class UnitBuilder {
     }
     std::sort(s.dependsOn.begin(), s.dependsOn.end());
     s.dependsOn.erase(std::unique(s.dependsOn.begin(), s.dependsOn.end()), s.dependsOn.end());
+  }
+
+  /// ECS's own strategies move one production listener rule per load balancer, and a
+  /// rule takes at most 5 condition values, its hostnames and path patterns together
+  /// (facts::kConditionValuesPerRule): more would leave the other rules on the old version.
+  void nativeHosts(const model::Service& s) {
+    constexpr std::size_t kValuesPerRule = 5;
+    const std::size_t perRule = kValuesPerRule - std::min(s.expose.paths.size(), kValuesPerRule - 1);
+    if (s.rollout.engine != model::Rollout::Engine::Ecs || !s.rollout.shiftsTraffic() || s.expose.kind != model::Expose::Kind::Public ||
+        s.expose.hosts.size() <= perRule || !stmt(AttrId::UnitExpose)) {
+      return;
+    }
+    const std::size_t rules = (s.expose.hosts.size() + perRule - 1) / perRule;
+    st_.diags.report(Code::EngineUnsupported, stmt(AttrId::UnitExpose)->value().range,
+                     s.expose.paths.empty()
+                         ? fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {}",
+                                       s.expose.hosts.size(), d_.name, rules, perRule)
+                         : fmt::format("ECS shifts one listener rule per service, and the {} hostnames of service `{}` need {} rules of at most {} "
+                                       "beside its {} path pattern(s)",
+                                       s.expose.hosts.size(), d_.name, rules, perRule, s.expose.paths.size()),
+                     "ECS cannot run this")
+        .help(fmt::format("keep at most {} hostnames, or use `engine = gops`, which shifts every rule", perRule));
   }
 
   static bool needsLoadBalancer(const model::RollbackCondition& c) {

@@ -480,6 +480,117 @@ TEST_CASE("runs on task sets: one table, every backend agrees", "[facts][task-se
   }
 }
 
+TEST_CASE("who runs a service: one definition, every backend agrees", "[facts][native]") {
+  using Kind = model::Rollout::Kind;
+  using Engine = model::Rollout::Engine;
+  struct Row {
+    const char* what;
+    bool isPublic;
+    Kind rollout;
+    Engine engine;
+    Runner runner;
+    const char* strategy;  ///< ECS's, for Runner::EcsNative
+  };
+  const Row rows[] = {
+      {"public canary on gops", true, Kind::Canary, Engine::Gops, Runner::GopsTaskSets, ""},
+      {"public canary on ecs", true, Kind::Canary, Engine::Ecs, Runner::EcsNative, "CANARY"},
+      {"public blue_green on ecs", true, Kind::BlueGreen, Engine::Ecs, Runner::EcsNative, "BLUE_GREEN"},
+      {"public linear on ecs", true, Kind::Linear, Engine::Ecs, Runner::EcsNative, "LINEAR"},
+      {"public rolling", true, Kind::Rolling, Engine::Gops, Runner::EcsRolling, ""},
+      {"not exposed, canary on ecs", false, Kind::Canary, Engine::Ecs, Runner::EcsRolling, ""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    model::AppModel app = testing::shopApp();
+    model::Environment env = testing::devEnvironment();
+    model::Service s = publicService("api", {"api.example.com"});
+    if (!row.isPublic) {
+      s.expose.kind = model::Expose::Kind::None;
+      s.expose.hosts.clear();
+    }
+    s.rollout.kind = row.rollout;
+    s.rollout.engine = row.engine;
+    if (row.rollout == Kind::Canary) s.rollout.steps = {{10, 300}};
+    if (row.rollout == Kind::Linear) {
+      s.rollout.linearStepPercent = 25;
+      s.rollout.linearIntervalSeconds = 120;
+      s.rollout.steps = {{25, 120}, {50, 120}, {75, 120}};
+    }
+    if (row.rollout == Kind::BlueGreen) s.rollout.bakeSeconds = 600;
+    if (row.isPublic) s.rollout.rollback.push_back({"http_5xx_rate", "", model::Comparison::Greater, 1, "percent", 120, false});
+    env.services.push_back(s);
+    app.environments.push_back(env);
+
+    const model::Service& ms = app.environments[0].services[0];
+    CHECK(runnerOf(ms) == row.runner);
+    CHECK(runsNatively(ms) == (row.runner == Runner::EcsNative));
+    CHECK(hasTwoTargetGroups(ms) == (row.runner != Runner::EcsRolling));
+    EnvFacts f(app, app.environments[0]);
+    const ServiceFacts& sf = f.services[0];
+    CHECK(sf.runner == row.runner);
+    CHECK(f.anyNative == (row.runner == Runner::EcsNative));
+    CHECK(sf.deployment.native.has_value() == (row.runner == Runner::EcsNative));
+    CHECK(sf.deployment.circuitBreaker == (row.runner == Runner::EcsRolling));
+    CHECK(sf.targetGroups.size() == (row.runner == Runner::EcsRolling ? (row.isPublic ? 1u : 0u) : 2u));
+    for (const auto& tg : sf.targetGroups) CHECK(tg.taskSetFile.empty() == (row.runner != Runner::GopsTaskSets));
+
+    backend::Output tf = backend::terraform::generate(app);
+    REQUIRE(tf.errors.empty());
+    json m = json::parse(findFile(tf, "dev/terraform/main.tf.json")->contents);
+    const json& svc = m["resource"]["aws_ecs_service"]["api"];
+    backend::Output ecs = backend::ecs::generate(app);
+    REQUIRE(ecs.errors.empty());
+    json doc = json::parse(findFile(ecs, "dev/ecs/api.service.json")->contents);
+    backend::Output plan = backend::plan::generate(app);
+    json p = json::parse(findFile(plan, "dev/plan.json")->contents)["services"][0];
+    CHECK(m["resource"].contains("aws_iam_role") == true);
+    CHECK(m["resource"]["aws_iam_role"].contains("ecs_infrastructure") == (row.runner == Runner::EcsNative));
+    if (row.runner == Runner::EcsNative) {
+      CHECK(svc["deployment_controller"]["type"] == "ECS");
+      CHECK(svc["deployment_configuration"]["strategy"] == row.strategy);
+      CHECK(svc["alarms"]["alarm_names"].size() == 1);
+      CHECK(svc["load_balancer"]["advanced_configuration"]["alternate_target_group_arn"] == "${aws_lb_target_group.api_green.arn}");
+      CHECK(doc["deploymentConfiguration"]["strategy"] == row.strategy);
+      CHECK(doc["deploymentConfiguration"]["alarms"]["alarmNames"][0] == "shop-dev-api-rollback-http-5xx-rate");
+      CHECK(doc["loadBalancers"][0]["advancedConfiguration"]["roleArn"] ==
+            "arn:aws:iam::222222222222:role/gops/shop/dev/shop-dev-ecs-infrastructure");
+      CHECK(!doc["deploymentConfiguration"].contains("deploymentCircuitBreaker"));
+      CHECK(p["engine"] == "ecs");
+      CHECK(p["controller"] == "ECS");
+      CHECK(p["steps"][1]["action"] == "start_deployment");
+      CHECK(p["steps"][2]["action"] == "follow_deployment");
+      CHECK(p["steps"][2]["shifts"].back()["weight"] == 100);
+      CHECK(findFile(ecs, "dev/ecs/api.blue.taskset.json") == nullptr);
+    } else {
+      CHECK(!svc.contains("deployment_configuration"));
+      CHECK(!svc.contains("alarms"));
+      CHECK(!doc["deploymentConfiguration"].contains("strategy"));
+      CHECK(!p.contains("engine"));
+    }
+  }
+  // The strategy's numbers, and the shifts gops reports while ECS runs them.
+  model::AppModel app = testing::shopApp();
+  model::Environment env = testing::devEnvironment();
+  model::Service s = publicService("api", {"api.example.com"});
+  s.rollout.kind = Kind::Linear;
+  s.rollout.engine = Engine::Ecs;
+  s.rollout.linearStepPercent = 25;
+  s.rollout.linearIntervalSeconds = 120;
+  s.rollout.steps = {{25, 120}, {50, 120}, {75, 120}};
+  env.services.push_back(s);
+  app.environments.push_back(env);
+  EnvFacts f(app, app.environments[0]);
+  const NativeStrategy& n = *f.services[0].deployment.native;
+  CHECK(n.strategy == "LINEAR");
+  CHECK(n.linearStepPercent == 25);
+  CHECK(n.linearStepBakeTimeMinutes == 2);
+  CHECK(n.bakeTimeMinutes == 0);
+  CHECK(n.alarmNames.empty());
+  REQUIRE(n.shifts.size() == 4);
+  CHECK(n.shifts.back().weight == 100);
+  CHECK(n.shifts.back().holdSeconds == 0);
+}
+
 TEST_CASE("backends given the facts write what they write from the model alone", "[facts]") {
   model::AppModel app = factsApp();
   const AppFacts facts(app);

@@ -241,7 +241,35 @@ class EnvWriter {
     j.member("targetGroupArn", facts::tfPlaceholder(targetGroupOutput));
     j.member("containerName", s.container().name);
     j.member("containerPort", s.container().portMappings.front().containerPort);
+    if (s.runsNatively) {
+      // ECS's own strategy: green is the alternate group, the first listener rule the
+      // production rule ECS moves, with the environment's ECS infrastructure role.
+      j.key("advancedConfiguration").beginObject();
+      j.member("alternateTargetGroupArn", facts::tfPlaceholder(s.targetGroups.at(1).arnOutput));
+      j.member("productionListenerRule", facts::tfPlaceholder(s.listenerRules.at(0).arnOutput));
+      j.member("roleArn", n_.ecsInfrastructureRoleArn());
+      j.endObject();
+    }
     j.endObject().endArray();
+  }
+
+  /// The native strategy's part of `deploymentConfiguration` (docs/ecs.md).
+  static void nativeConfiguration(JsonWriter& j, const facts::NativeStrategy& n) {
+    if (!n.alarmNames.empty()) {
+      j.key("alarms").beginObject().key("alarmNames").beginArray();
+      for (const auto& a : n.alarmNames) j.value(a);
+      j.endArray().member("rollback", true).member("enable", true).endObject();
+    }
+    j.member("strategy", n.strategy);
+    j.member("bakeTimeInMinutes", n.bakeTimeMinutes);
+    if (n.strategy == "CANARY") {
+      j.key("canaryConfiguration").beginObject();
+      j.member("canaryPercent", n.canaryPercent).member("canaryBakeTimeInMinutes", n.canaryBakeTimeMinutes).endObject();
+    }
+    if (n.strategy == "LINEAR") {
+      j.key("linearConfiguration").beginObject();
+      j.member("stepPercent", n.linearStepPercent).member("stepBakeTimeInMinutes", n.linearStepBakeTimeMinutes).endObject();
+    }
   }
 
   void service(JsonWriter& j, const ServiceFacts& s) {
@@ -262,6 +290,7 @@ class EnvWriter {
     }
     j.member("maximumPercent", rounded(d.maximumPercent));
     j.member("minimumHealthyPercent", rounded(d.minimumHealthyPercent));
+    if (d.native) nativeConfiguration(j, *d.native);
     j.endObject();
     if (!taskSets) networkConfiguration(j, s);
     if (s.isPublic() && !taskSets) loadBalancers(j, s, out::targetGroupArn(s.name));

@@ -69,7 +69,8 @@ contract::GateKind gateKind(model::Gate::Kind k) {
 
 contract::RegisterTaskDefinition registerStep(const facts::WorkloadFacts& w) { return {w.family, w.taskDefinitionFile}; }
 
-/// A service on task sets: its listener rules and its two target groups.
+/// A service on task sets or run natively: its listener rules and its two target
+/// groups (with their task set files on task sets).
 contract::Traffic traffic(const facts::ServiceFacts& f) {
   contract::Traffic t;
   for (const auto& rule : f.listenerRules) t.listenerRules.push_back(facts::tfPlaceholder(rule.arnOutput));
@@ -77,7 +78,7 @@ contract::Traffic traffic(const facts::ServiceFacts& f) {
     contract::TargetGroup g{tg.name, facts::tfPlaceholder(tg.arnOutput), tg.taskSetFile};
     if (tg.color == "blue") t.blue = std::move(g);
     else if (tg.color == "green") t.green = std::move(g);
-    else broken(fmt::format("service `{}` on task sets has a target group without a colour", f.name));
+    else broken(fmt::format("service `{}` shifting traffic has a target group without a colour", f.name));
   }
   return t;
 }
@@ -86,6 +87,7 @@ contract::Service service(const facts::ServiceFacts& f) {
   const Service& s = *f.service;
   const Rollout& r = s.rollout;
   const bool taskSets = f.runsOnTaskSets;
+  const bool native = f.runsNatively;
   contract::Service p;
   p.name = s.name;
   p.ecsService = f.family;
@@ -97,7 +99,8 @@ contract::Service service(const facts::ServiceFacts& f) {
   p.strategy = strategy(r.kind);
   p.strategySource = strategySource(s.rolloutSource);
   p.controller = taskSets ? contract::Controller::External : contract::Controller::Ecs;
-  if (taskSets) p.traffic = traffic(f);
+  p.engine = native ? contract::Engine::Ecs : contract::Engine::Gops;
+  if (taskSets || native) p.traffic = traffic(f);
 
   // The service's time limit adds up as the steps are laid out.
   double total = 0;
@@ -106,7 +109,20 @@ contract::Service service(const facts::ServiceFacts& f) {
     p.steps.push_back(contract::Shift{weight, hold});
     total += contract::kShiftSettle + hold;
   };
-  if (!taskSets) {
+  if (native) {
+    // ECS runs the strategy: gops starts the deployment and follows it, its time limit
+    // the new tasks' start, every bake and a minute per shift.
+    const facts::NativeStrategy& n = *f.deployment.native;
+    contract::FollowDeployment follow;
+    total += contract::kStabilizeTimeout;
+    for (const auto& sh : n.shifts) {
+      follow.shifts.push_back(contract::Shift{sh.weight, sh.holdSeconds});
+      total += contract::kShiftSettle + sh.holdSeconds;
+    }
+    follow.timeoutSeconds = total;
+    p.steps.push_back(contract::StartDeployment{});
+    p.steps.emplace_back(std::in_place_type<contract::FollowDeployment>, std::move(follow));
+  } else if (!taskSets) {
     const bool rolling = r.kind == Rollout::Kind::Rolling;
     p.steps.push_back(contract::UpdateService{rolling ? r.minHealthyPercent : 100.0, rolling ? r.maxPercent : 200.0});
     p.steps.push_back(contract::WaitStable{contract::kStabilizeTimeout});
@@ -138,11 +154,14 @@ contract::Service service(const facts::ServiceFacts& f) {
   if (!p.watch.alarms.empty()) p.rollback.on.push_back(Trigger::Alarm);
   if (taskSets) p.rollback.on.push_back(Trigger::UnhealthyTargets);
   p.rollback.on.push_back(Trigger::FailedTasks);
-  if (!taskSets) p.rollback.on.push_back(Trigger::CircuitBreaker);
+  if (!taskSets && !native) p.rollback.on.push_back(Trigger::CircuitBreaker);
   p.rollback.on.push_back(Trigger::Timeout);
   if (taskSets) {
     // 100% to the stable target group; the primary task set stays the previous version's.
     p.rollback.restores = {Restore::ListenerWeights, Restore::DeleteNewTaskSet, Restore::PrimaryTaskSet};
+  } else if (native) {
+    // ECS rolls back to the service revision before the deployment, traffic included.
+    p.rollback.restores = {Restore::PreviousServiceRevision};
   } else {
     p.rollback.restores = {Restore::PreviousTaskDefinition, Restore::DesiredCount};
   }

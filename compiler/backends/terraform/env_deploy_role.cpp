@@ -44,6 +44,20 @@ void EnvWriter::deployRole() {
                   {},
                   {}});
   }
+  if (f_.anyNative) {
+    // Services whose rollout ECS runs: gops starts the deployment (UpdateService, which
+    // passes the ECS infrastructure role), follows it, and stops it with a rollback.
+    st.push_back({"EcsServiceDeployments",
+                  false,
+                  {"ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"},
+                  {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster())),
+                   n_.arn("ecs", fmt::format("service-deployment/{}/*"_cf, n_.cluster()))},
+                  {},
+                  {},
+                  {}});
+    st.push_back({"PassEcsInfrastructureRole", false, {"iam:PassRole"}, {n_.ecsInfrastructureRoleArn()},
+                  {{"StringEquals", "iam:PassedToService", {"ecs.amazonaws.com"}}}, {}, {}});
+  }
   st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()))},
                 {}, {}, {}});
   st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
@@ -113,6 +127,28 @@ void EnvWriter::deployRole() {
     b.str("name", "gops-apply");
     b.str("policy", policyDocument(st));
     b.str("role", tfRef("aws_iam_role.github_deploy.name"));
+  });
+}
+
+/// The role ECS assumes to move the production listener rule of the services whose
+/// rollout it runs (`engine = ecs`): trusted by ECS, with the AWS-managed policy for
+/// load balancers (docs/terraform.md).
+void EnvWriter::ecsInfrastructureRole() {
+  Statement trust;
+  trust.sid = "EcsManagesLoadBalancers";
+  trust.principalKind = "Service";
+  trust.principals = {"ecs.amazonaws.com"};
+  trust.actions = {"sts:AssumeRole"};
+  m_.resource("aws_iam_role", "ecs_infrastructure", [&](Body& b) {
+    b.str("assume_role_policy", policyDocument({trust}));
+    b.str("description", fmt::format("ECS shifts the listener rules of {} {} with this role during the deployments it runs"_cf,
+                                     app_.app.name, env_.name));
+    b.str("name", n_.ecsInfrastructureRole());
+    b.str("path", n_.rolePath());
+  });
+  m_.resource("aws_iam_role_policy_attachment", "ecs_infrastructure", [&](Body& b) {
+    b.str("policy_arn", fmt::format("arn:{}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"_cf, n_.partition()));
+    b.str("role", tfRef("aws_iam_role.ecs_infrastructure.name"));
   });
 }
 

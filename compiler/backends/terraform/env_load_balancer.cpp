@@ -154,8 +154,9 @@ void EnvWriter::publicService(const facts::ServiceFacts& s) {
     m_.resource("aws_lb_listener_rule", rule.index == 0 ? name : fmt::format("{}_{}"_cf, name, rule.index + 1),
                 [&](Body& b) {
                   b.object("action");
-                  if (s.runsOnTaskSets) {
-                    // Deploys shift the weights; blue serves everything until the first one.
+                  if (s.targetGroups.size() == 2) {
+                    // Deploys shift the weights (gops' engine or ECS's own strategy);
+                    // blue serves everything until the first one.
                     b.object("forward").array("target_group");
                     for (const auto& tg : s.targetGroups) {
                       b.beginObject()
@@ -177,7 +178,7 @@ void EnvWriter::publicService(const facts::ServiceFacts& s) {
                     b.beginObject().object("path_pattern").strings("values", escaped(rule.paths)).end().end();
                     b.end();
                   }
-                  if (s.runsOnTaskSets) b.object("lifecycle").strings("ignore_changes", {"action"}).end();
+                  if (s.targetGroups.size() == 2) b.object("lifecycle").strings("ignore_changes", {"action"}).end();
                   b.str("listener_arn", tfRef(refs_.httpsListenerArn()));
                   b.num("priority", rule.priority);
                 });

@@ -22,6 +22,7 @@ void EnvWriter::write() {
   for (const auto& s : f_.services) service(s);
   for (const auto& j : f_.jobs) job(j);
   deployRole();
+  if (f_.anyNative) ecsInfrastructureRole();
   dashboards();
   outputs();
 }
@@ -89,7 +90,7 @@ void EnvWriter::outputs() {
       m_.output(out::targetGroupArn(s.name),
                 fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, s.primaryTargetGroup())),
                 fmt::format("Target group {} registers with"_cf, s.name));
-      if (s.runsOnTaskSets) {
+      if (s.targetGroups.size() == 2) {  // on task sets or native: blue and green
         for (const auto& tg : s.targetGroups) {
           m_.output(tg.arnOutput, fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, tg)),
                     fmt::format("The {} target group of {}"_cf, tg.color, s.name));

@@ -234,17 +234,28 @@ void EnvWriter::service(const facts::ServiceFacts& s) {
   // runs its version as a task set behind the idle target group and gops moves the
   // listener weights (docs/plan.md). Its task definition, network, load balancer
   // and registry then belong to the task sets, not to the service.
+  // A service that runs natively keeps the ECS controller with ECS's own strategy:
+  // ECS moves the production listener rule between blue and green, bakes, and rolls
+  // back on the rollback alarms.
   const bool taskSets = s.runsOnTaskSets;
   const facts::Deployment& d = s.deployment;
   // On Fargate Spot, the service (not its task sets) names its capacity providers.
   const bool strategy = !taskSets && !s.capacityStrategy.empty();
   m_.resource("aws_ecs_service", name, [&](Body& b) {
+    if (d.native && !d.native->alarmNames.empty()) {
+      std::vector<std::string> names;
+      for (const auto& a : s.rollbackAlarms) names.push_back(alarmNameRef(s, a));
+      b.object("alarms").strings("alarm_names", names).flag("enable", true).flag("rollback", true).end();
+    }
     if (strategy) capacityProviderStrategy(b, s);
     b.str("cluster", tfRef(refs_.clusterArn()));
     std::vector<std::string> dependsOn = strategy ? capacityDependency(s) : std::vector<std::string>{};
+    // ECS checks that it can assume the infrastructure role when the service is created.
+    if (d.native) dependsOn.push_back("aws_iam_role_policy_attachment.ecs_infrastructure");
     if (s.isPublic()) dependsOn.push_back(fmt::format("aws_lb_listener_rule.{}"_cf, name));
     if (!dependsOn.empty()) b.strings("depends_on", dependsOn);
     if (d.circuitBreaker) b.object("deployment_circuit_breaker").flag("enable", true).flag("rollback", true).end();
+    if (d.native) nativeConfiguration(b, *d.native);
     b.object("deployment_controller").str("type", d.controller).end();
     b.num("deployment_maximum_percent", d.maximumPercent);
     b.num("deployment_minimum_healthy_percent", d.minimumHealthyPercent);
@@ -256,13 +267,26 @@ void EnvWriter::service(const facts::ServiceFacts& s) {
     if (s.healthCheckGracePeriod) b.num("health_check_grace_period_seconds", *s.healthCheckGracePeriod);
     if (!taskSets && !strategy) b.str("launch_type", s.launchType);
     // Deploys register task definitions (or create task sets) and the autoscaler
-    // sets the count; Terraform leaves both alone after creating the service.
+    // sets the count; Terraform leaves both alone after creating the service. A
+    // native deployment swaps the service's target group and its alternate at the
+    // end: Terraform leaves the load balancer alone too, or its next apply would
+    // start a deployment that swaps them back.
     std::vector<std::string> ignored;
     if (ms.autoscale) ignored.emplace_back("desired_count");
+    if (d.native) ignored.emplace_back("load_balancer");
     if (!taskSets) ignored.emplace_back("task_definition");
     if (!ignored.empty()) b.object("lifecycle").strings("ignore_changes", ignored).end();
     if (s.isPublic() && !taskSets) {
-      b.object("load_balancer").str("container_name", s.container().name).num("container_port", *ms.port);
+      b.object("load_balancer");
+      if (d.native) {
+        // Blue is the target group the service starts on, green the alternate.
+        b.object("advanced_configuration")
+            .str("alternate_target_group_arn", tfRef(fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, s.targetGroups.at(1)))))
+            .str("production_listener_rule", tfRef(fmt::format("aws_lb_listener_rule.{}.arn"_cf, name)))
+            .str("role_arn", tfRef("aws_iam_role.ecs_infrastructure.arn"))
+            .end();
+      }
+      b.str("container_name", s.container().name).num("container_port", *ms.port);
       b.str("target_group_arn", tfRef(fmt::format("aws_lb_target_group.{}.arn"_cf, tgLabel(s, s.primaryTargetGroup()))))
           .end();
     }
@@ -282,6 +306,35 @@ void EnvWriter::service(const facts::ServiceFacts& s) {
   });
   if (ms.autoscale) autoscaling(s);
   alarms(s);
+}
+
+/// `deployment_configuration` of a service whose rollout ECS runs (docs/terraform.md).
+/// The provider takes the minutes as strings.
+void EnvWriter::nativeConfiguration(Body& b, const facts::NativeStrategy& n) {
+  b.object("deployment_configuration");
+  b.str("bake_time_in_minutes", std::to_string(n.bakeTimeMinutes));
+  if (n.strategy == "CANARY") {
+    b.object("canary_configuration")
+        .str("canary_bake_time_in_minutes", std::to_string(n.canaryBakeTimeMinutes))
+        .num("canary_percent", n.canaryPercent)
+        .end();
+  }
+  if (n.strategy == "LINEAR") {
+    b.object("linear_configuration")
+        .str("step_bake_time_in_minutes", std::to_string(n.linearStepBakeTimeMinutes))
+        .num("step_percent", n.linearStepPercent)
+        .end();
+  }
+  b.str("strategy", n.strategy).end();
+}
+
+/// The alarm of a rollback condition as ECS's `alarm_names` lists it: a reference to
+/// the alarm the module creates (so the service waits for it), an existing one by name.
+std::string EnvWriter::alarmNameRef(const facts::ServiceFacts& s, const facts::RollbackAlarm& a) {
+  if (!a.created) return templateEscape(a.name);
+  const std::string& metric = a.condition->metric;
+  return tfRef(fmt::format("aws_cloudwatch_metric_alarm.{}_rollback_{}{}.alarm_name"_cf, s.name, metric,
+                           a.nth > 1 ? fmt::format("_{}"_cf, a.nth) : ""));
 }
 
 void EnvWriter::internalService(const facts::ServiceFacts& s) {

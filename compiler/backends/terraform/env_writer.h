@@ -11,7 +11,8 @@
 ///   env_workloads.cpp     per service and job: logs, roles, security group, task
 ///                         definition, ECS service, autoscaling, schedule
 ///   env_alarms.cpp        the alarms of each service, the dashboards
-///   env_deploy_role.cpp   the role GitHub deploys the environment with
+///   env_deploy_role.cpp   the role GitHub deploys the environment with, the role ECS
+///                         moves the listener rules of native deployments with
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,8 @@ class EnvWriter {
   void workload(const facts::WorkloadFacts& w);
   std::string containerDefinitions(const facts::TaskDefinition& t) const;
   void service(const facts::ServiceFacts& s);
+  static void nativeConfiguration(Body& b, const facts::NativeStrategy& n);
+  static std::string alarmNameRef(const facts::ServiceFacts& s, const facts::RollbackAlarm& a);
   void internalService(const facts::ServiceFacts& s);
   void autoscaling(const facts::ServiceFacts& s);
   void job(const facts::JobFacts& j);
@@ -66,6 +69,7 @@ class EnvWriter {
 
   // env_deploy_role.cpp
   void deployRole();
+  void ecsInfrastructureRole();
 
   // Shared helpers.
   /// The Terraform block of a target group: `<service>` or `<service>_<color>`.

@@ -92,7 +92,7 @@ void Session::loadInputs() {
     for (const plan::Service* s : wave) {
       files(s->steps);
       fileDoc(s->serviceFile);
-      if (s->traffic) {
+      if (s->traffic && s->controller == plan::Controller::External) {
         fileDoc(s->traffic->blue.taskSetFile);
         fileDoc(s->traffic->green.taskSetFile);
       }

@@ -107,6 +107,7 @@ class Drift {
     }
 
     taskDefinition(s, svc, rec);
+    svc_ = svc;
     deploymentConfiguration(s, svc);
     alarms(s);
     if (s.traffic) weights(s, svc, inProgress);
@@ -250,10 +251,35 @@ class Drift {
         }
       }
     }
+    if (s.engine == plan::Engine::Ecs) nativeConfiguration(name, file, want, got, unreported);
     if (!unreported.empty()) {
       std::string list;
       for (const auto& u : unreported) list += (list.empty() ? "" : ", ") + u;
       note(name, fmt::format("deployment configuration {} not compared: DescribeServices does not report it", list));
+    }
+  }
+
+  /// ECS's own strategy (engine `ecs`): the controller, the strategy, its bakes and
+  /// steps, and the alarms ECS rolls back on, as compiled.
+  void nativeConfiguration(const std::string& name, const json& file, const json& want, const json& got, std::vector<std::string>& unreported) {
+    const std::string controller = file.value("deploymentController", json::object()).value("type", "ECS");
+    const json& live = svc_.value("deploymentController", json::object());
+    if (live.contains("type") && live["type"] != controller) drift(name, "deployment controller", controller, live["type"]);
+    auto compare = [&](const std::string& field, const json& w, const json& g) {
+      if (g.is_null()) unreported.push_back(field);
+      else if (!same(w, g) && !(w.is_number() && g.is_number() && w.get<double>() == g.get<double>())) {
+        drift(name, fmt::format("deployment configuration {}", field), w, g);
+      }
+    };
+    for (const char* key : {"strategy", "bakeTimeInMinutes"}) {
+      if (want.contains(key)) compare(key, want[key], got.contains(key) ? got[key] : json());
+    }
+    for (const char* block : {"canaryConfiguration", "linearConfiguration", "alarms"}) {
+      if (!want.contains(block)) continue;
+      const json g = got.value(block, json::object());
+      for (auto it = want[block].begin(); it != want[block].end(); ++it) {
+        compare(fmt::format("{}.{}", block, it.key()), it.value(), g.contains(it.key()) ? g[it.key()] : json());
+      }
     }
   }
 
@@ -293,11 +319,17 @@ class Drift {
       if (!lock_) note(name, "a deploy is in progress: the listener weights are not compared");
       return;
     }
-    // The stable group: the PRIMARY task set's. All traffic on it, none on the other.
+    // The stable group: the PRIMARY task set's; with ECS's own strategy, the service's
+    // own (ECS swaps it with the alternate after each deployment). All traffic on it,
+    // none on the other.
     std::string primaryTg;
     for (const auto& t : svc.value("taskSets", json::array())) {
       if (t.value("status", "") != "PRIMARY") continue;
       json lb = t.value("loadBalancers", json::array());
+      if (!lb.empty()) primaryTg = lb[0].value("targetGroupArn", "");
+    }
+    if (s.engine == plan::Engine::Ecs) {
+      json lb = svc.value("loadBalancers", json::array());
       if (!lb.empty()) primaryTg = lb[0].value("targetGroupArn", "");
     }
     std::map<std::string, std::string> colour;  // arn -> blue | green
@@ -360,6 +392,7 @@ class Drift {
   std::map<std::string, json> alarms_;
   bool terraform_ = false;
   std::optional<json> lock_;
+  json svc_;  ///< the service being compared (DescribeServices)
   json items_ = json::array();
   json notes_ = json::array();
 };

@@ -3,8 +3,9 @@
 // services are rolled by ECS (rolling.cpp); blue/green, canary and linear services
 // shift traffic between task sets (task_sets.cpp), and share that executor entirely:
 // their steps are the same kinds, only their number, weights and holds differ, and
-// those are the plan's. A strategy that works differently (ECS-run deployments, say)
-// is a new Executor picked in makeExecutor.
+// those are the plan's. Services whose rollout ECS runs itself (engine `ecs`) have
+// their own executor (native.cpp): it starts ECS's deployment and follows it. A
+// strategy that works differently is a new Executor picked in makeExecutor.
 #include <cstddef>
 #include <functional>
 #include <memory>

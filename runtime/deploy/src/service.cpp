@@ -6,6 +6,7 @@
 
 #include "executor.h"
 #include "plan/writer.h"
+#include "native.h"
 #include "rolling.h"
 #include "task_sets.h"
 
@@ -28,6 +29,7 @@ void notMyStep(const ServiceRun& r, const plan::Step& step, const char* executor
 }
 
 std::shared_ptr<Executor> makeExecutor(Session& s, const plan::Service& svc) {
+  if (svc.engine == plan::Engine::Ecs) return std::make_shared<NativeExecutor>(s);
   switch (svc.strategy) {
     case plan::Strategy::Rolling: return std::make_shared<RollingExecutor>(s);
     case plan::Strategy::BlueGreen:
@@ -48,6 +50,11 @@ void Executor::registerStep(ServiceRun& r, const plan::RegisterTaskDefinition& s
 double Session::plannedSeconds(const plan::Step& step) const {
   if (const auto* s = std::get_if<plan::Shift>(&step)) return o_.settleSeconds + s->holdSeconds;
   if (const auto* h = std::get_if<plan::Hold>(&step)) return h->holdSeconds;
+  if (const auto* f = std::get_if<plan::FollowDeployment>(&step)) {
+    double sum = 0;
+    for (const auto& sh : f->shifts) sum += sh.holdSeconds;
+    return sum;
+  }
   return 0;
 }
 
@@ -117,6 +124,15 @@ void Session::deployService(ServiceRun& r) {
                    [&](const plan::CreateTaskSet& st) {
                      ev["timeout_seconds"] = planNumber(st.timeoutSeconds);
                      text += fmt::format(" (at most {} s)", formatNumber(st.timeoutSeconds));
+                   },
+                   [&](const plan::FollowDeployment& st) {
+                     // What ECS is to do: "10% for 300 s, then 100% for 0 s".
+                     std::string plan;
+                     for (const auto& sh : st.shifts) {
+                       plan += fmt::format("{}{}% for {} s", plan.empty() ? "" : ", then ", formatNumber(sh.weight), formatNumber(sh.holdSeconds));
+                     }
+                     ev["timeout_seconds"] = planNumber(st.timeoutSeconds);
+                     text += fmt::format(" by ECS: {} (at most {} s)", plan, formatNumber(st.timeoutSeconds));
                    },
                    [](const auto&) {},
                },

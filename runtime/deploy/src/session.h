@@ -2,7 +2,7 @@
 // One `gops apply` or `gops rollback` of an environment (docs/runtime.md): what it
 // reads, reports and records, and the state of each service it rolls out. The
 // phases live in their own files: preflight.cpp, service.cpp (a service's steps),
-// rolling.cpp and task_sets.cpp (the executors), watch.cpp (every wait and hold),
+// rolling.cpp, task_sets.cpp and native.cpp (the executors), watch.cpp (every wait and hold),
 // rollback.cpp, resume.cpp, waves.cpp (the scheduler) and apply.cpp (the whole run).
 #include <atomic>
 #include <functional>
@@ -40,7 +40,8 @@ struct ServiceRun {
   plan::Color idleColor = plan::Color::Green;
   std::string newTaskDef, newTaskSet;
   bool promoted = false;
-  bool updated = false;
+  bool updated = false;           ///< rolling or native: the service was updated to the new revision
+  std::string serviceDeployment;  ///< native: the ECS service deployment it started (empty where ECS names none)
   double weight = 0;
   std::string step;       ///< the current step's action (the ledger's `step`)
   std::string stepLabel;  ///< "3/7"
@@ -100,6 +101,7 @@ class Session {
   friend class Executor;
   friend class RollingExecutor;
   friend class TaskSetExecutor;
+  friend class NativeExecutor;
 
   aws::AwsClient& aws_;
   const Bundle& b_;

@@ -16,6 +16,32 @@ namespace {
 
 using json = nlohmann::json;
 
+/// ECS's own strategy: the deployment ECS runs or ran last, as DescribeServiceDeployments
+/// says; where ECS names none (moto), the primary deployment of DescribeServices.
+json ecsDeployment(aws::AwsClient& aws, const json& svc) {
+  const json config = svc.value("deploymentConfiguration", json::object());
+  json out = {{"strategy", config.value("strategy", "")}};
+  const std::string arn = svc.value("currentServiceDeployment", "");
+  if (!arn.empty()) {
+    json r = aws.callJson("ecs", "DescribeServiceDeployments", {{"serviceDeploymentArns", json::array({arn})}});
+    for (const auto& d : r.value("serviceDeployments", json::array())) {
+      out["service_deployment"] = arn;
+      out["status"] = d.value("status", "");
+      out["phase"] = d.value("lifecycleStage", "");
+      const json target = d.value("targetServiceRevision", json::object());
+      if (target.contains("requestedProductionTrafficWeight")) out["weight"] = target["requestedProductionTrafficWeight"];
+      if (d.contains("statusReason")) out["reason"] = d["statusReason"];
+    }
+    return out;
+  }
+  for (const auto& d : svc.value("deployments", json::array())) {
+    if (d.value("status", "") != "PRIMARY") continue;
+    out["status"] = d.value("rolloutState", "");
+    if (d.contains("rolloutStateReason")) out["reason"] = d["rolloutStateReason"];
+  }
+  return out;
+}
+
 json ledgerValue(const std::string& text) {
   try {
     return json::parse(text);
@@ -40,7 +66,8 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
   }
   for (const auto& s : plan.services) {
     const std::string& name = s.name;
-    json out = {{"name", name}, {"ecs_service", s.ecsService}, {"strategy", std::string(plan::toString(s.strategy))}};
+    json out = {{"name", name}, {"ecs_service", s.ecsService}, {"strategy", std::string(plan::toString(s.strategy))},
+                {"engine", std::string(plan::toString(s.engine))}};
     json r = aws.callJson("ecs", "DescribeServices", {{"cluster", cluster}, {"services", json::array({s.ecsService})}});
     json svc;
     for (const auto& x : r.value("services", json::array())) {
@@ -64,6 +91,7 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
         if (t.value("status", "") == "PRIMARY") out["task_definition"] = t.value("taskDefinition", "");
       }
       if (!sets.empty()) out["task_sets"] = sets;
+      if (s.engine == plan::Engine::Ecs) out["ecs_deployment"] = ecsDeployment(aws, svc);
     }
     if (s.traffic) {
       json weights = json::object();
@@ -135,6 +163,12 @@ void printStatus(std::ostream& out, const json& st) {
     }
     out << fmt::format("  revision  {}\n  tasks     desired {}  running {}  pending {}\n", s.value("task_definition", ""),
                        s.value("desired", 0), s.value("running", 0), s.value("pending", 0));
+    if (s.contains("ecs_deployment")) {
+      const json& d = s["ecs_deployment"];
+      out << fmt::format("  ECS       {} deployment {}{}{}\n", d.value("strategy", "?"), d.value("status", "?"),
+                         d.value("phase", "").empty() ? "" : " (" + d.value("phase", "") + ")",
+                         d.contains("weight") ? fmt::format(", {}% of production traffic on its revision", d["weight"].dump()) : "");
+    }
     if (s.contains("weights")) {
       std::string w;
       for (auto it = s["weights"].begin(); it != s["weights"].end(); ++it) w += fmt::format("  {} {}%", it.key(), it.value().get<int>());

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The harness of the runtime's end-to-end tests (run_deploy_tests.py,
-run_gates_tests.py, demo_canary.py): a private moto_server, a proxy that injects
-faults, the World (the environments' Terraform-created resources built from the
-generated files, and the gops commands run against them), and the suite runner.
+run_gates_tests.py, run_spot_tests.py, run_native_tests.py, demo_canary.py): a private moto_server, a
+proxy that injects faults, the World (the environments' Terraform-created resources
+built from the generated files of a spec, and the gops commands run against them),
+and the suite runner.
 Importing it exits 77 (CTest: skipped) when moto_server or boto3 is missing."""
 import http.client
 import http.server
@@ -144,13 +145,14 @@ class FaultProxy:
 class World:
     """The AWS side of the tests: clients, and what Terraform created per environment."""
 
-    def __init__(self, moto, gops, work, spec=SPEC):
+    def __init__(self, moto, gops, work, spec=SPEC, endpoint=None):
         self.moto = moto
         self.gops = gops
         self.work = work
         self.spec = spec
+        # gops talks to `endpoint` (a proxy in front of moto, say); the test's own clients to moto.
         self.env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAGOPSTEST", AWS_SECRET_ACCESS_KEY="gops-test-secret",
-                        AWS_ENDPOINT_URL=moto.endpoint, AWS_REGION=REGION, CI="true")
+                        AWS_ENDPOINT_URL=endpoint or moto.endpoint, AWS_REGION=REGION, CI="true")
         self.env.pop("AWS_PROFILE", None)
         self.env.pop("AWS_SESSION_TOKEN", None)
         kw = dict(endpoint_url=moto.endpoint, region_name=REGION, aws_access_key_id="AKIAGOPSTEST",
@@ -421,21 +423,24 @@ def run_in_pty(cmd, env, timeout=120):
     return proc.returncode, data.decode(errors="replace")
 
 
-def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC):
+def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC, proxy=None):
     """Runs `tests` (or those named on the command line) against one moto_server and a
     World of `spec` with the Terraform-like resources of `envs`; `prepare(world)` runs
-    first. Prints PASS/FAIL per test; returns the exit code. Shared with
-    run_gates_tests.py and run_spot_tests.py."""
+    first. With `proxy(moto port)`, gops talks to the proxy it returns (which has an
+    `endpoint` and `stop()`), the test's clients to moto. Prints PASS/FAIL per test;
+    returns the exit code. Shared with run_gates_tests.py, run_spot_tests.py and run_native_tests.py."""
     if len(sys.argv) < 2:
         print(doc, file=sys.stderr)
         return 2
     gops = os.path.abspath(sys.argv[1])
     only = set(sys.argv[2:])
     moto = Moto()
+    front = proxy(moto.port) if proxy else None
     work = tempfile.mkdtemp(prefix=f"gops-{name}-")
     failed = 0
     try:
-        w = World(moto, gops, work, spec)
+        w = World(moto, gops, work, spec, front.endpoint if front else None)
+        w.proxy = front
         if prepare:
             prepare(w)
         try:
@@ -457,6 +462,8 @@ def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC):
                 failed += 1
                 print(f"FAIL {t.__name__}: {e}")
     finally:
+        if front:
+            front.stop()
         moto.stop()
         if not failed:
             shutil.rmtree(work, ignore_errors=True)
