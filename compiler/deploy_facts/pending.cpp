@@ -19,13 +19,8 @@ std::vector<std::string> notGeneratedYet(const model::AppModel& app, const std::
     if (!env.existingLoadBalancer.empty()) say("", "`load_balancer = existing(...)`");
     if (!env.existingCluster.empty()) say("", "`cluster = existing(...)`");
     if (env.dns) say("", "`dns { zone = ... }` (Route 53 records and certificate validation)");
-    if (!env.notifyTopic.empty()) say("", "`notify = sns(...)`");
     auto rollout = [&](const std::string& where, const model::Rollout& r) {
       if (r.engine == model::Rollout::Engine::Ecs) say(where, "`engine = ecs` (ECS's own deployment strategies)");
-      if (std::any_of(r.rollback.begin(), r.rollback.end(), [](const auto& c) { return c.baseline; })) {
-        say(where, "a rollback rule comparing with the stable version (`stable + ...`)");
-      }
-      if (r.minRequests != model::Rollout{}.minRequests) say(where, "`min_requests`");
     };
     for (const auto& s : env.services) {
       const std::string where = fmt::format(", service `{}`", s.name);
