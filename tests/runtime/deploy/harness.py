@@ -144,10 +144,11 @@ class FaultProxy:
 class World:
     """The AWS side of the tests: clients, and what Terraform created per environment."""
 
-    def __init__(self, moto, gops, work):
+    def __init__(self, moto, gops, work, spec=SPEC):
         self.moto = moto
         self.gops = gops
         self.work = work
+        self.spec = spec
         self.env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAGOPSTEST", AWS_SECRET_ACCESS_KEY="gops-test-secret",
                         AWS_ENDPOINT_URL=moto.endpoint, AWS_REGION=REGION, CI="true")
         self.env.pop("AWS_PROFILE", None)
@@ -162,7 +163,7 @@ class World:
         self.sm = boto3.client("secretsmanager", **kw)
         self.ecr = boto3.client("ecr", **kw)
         self.out = os.path.join(work, "out")
-        subprocess.run([gops, "build", SPEC, "-o", self.out], check=True, capture_output=True)
+        subprocess.run([gops, "build", spec, "-o", self.out], check=True, capture_output=True)
         self.tf = {}       # env -> terraform outputs
         self.plans = {}    # env -> plan
         self.repos = set()
@@ -265,7 +266,8 @@ class World:
                 for sec in c.get("secrets", []):
                     self.create_secret(sec["valueFrom"])
         for s in plan["services"]:
-            for alarm in s["watch"]["alarms"]:
+            by_color = s["watch"].get("alarms_by_new_color", {})
+            for alarm in s["watch"]["alarms"] + by_color.get("blue", []) + by_color.get("green", []):
                 self.cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
                                          Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
                                          ComparisonOperator="GreaterThanThreshold")
@@ -301,7 +303,7 @@ class World:
         return os.path.join(self.work, f"{env}.tf-outputs.json")
 
     def apply_cmd(self, env, tag, *extra):
-        return [self.gops, "apply", SPEC, "--env", env, "--image-tag", tag, "--tf-outputs", self.tf_file(env),
+        return [self.gops, "apply", self.spec, "--env", env, "--image-tag", tag, "--tf-outputs", self.tf_file(env),
                 "--journal", os.path.join(self.work, f"{env}.journal.jsonl"), *FAST, *extra]
 
     def apply(self, env, tag, *extra):
@@ -309,7 +311,7 @@ class World:
         return p.returncode, p.stdout, p.stderr
 
     def rollback(self, env, *extra):
-        cmd = [self.gops, "rollback", SPEC, "--env", env, "--tf-outputs", self.tf_file(env),
+        cmd = [self.gops, "rollback", self.spec, "--env", env, "--tf-outputs", self.tf_file(env),
                "--journal", os.path.join(self.work, f"{env}.journal.jsonl"), *FAST, *extra]
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=300)
         return p.returncode, p.stdout, p.stderr
@@ -412,9 +414,10 @@ def run_in_pty(cmd, env, timeout=120):
     return proc.returncode, data.decode(errors="replace")
 
 
-def run_suite(name, doc, tests, envs, prepare=None):
+def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC):
     """Runs `tests` (or those named on the command line) against one moto_server and a
-    World with the Terraform-like resources of `envs`; `prepare(world)` runs first.
+    World of `spec` (default the test app) with the Terraform-like resources of `envs`;
+    `prepare(world)` runs first.
     Prints PASS/FAIL per test; returns the exit code. Shared with run_gates_tests.py."""
     if len(sys.argv) < 2:
         print(doc, file=sys.stderr)
@@ -425,7 +428,7 @@ def run_suite(name, doc, tests, envs, prepare=None):
     work = tempfile.mkdtemp(prefix=f"gops-{name}-")
     failed = 0
     try:
-        w = World(moto, gops, work)
+        w = World(moto, gops, work, spec)
         if prepare:
             prepare(w)
         try:
