@@ -4,7 +4,9 @@
   - it validates against the plan's JSON Schema (docs/plan.schema.json);
   - every {{tf:NAME}} placeholder names an output of OUT/<env>/terraform/main.tf.json;
   - every alarm the plan watches is an alarm that module creates (`alarm_name`), or
-    an existing alarm the spec names with alarm("...");
+    an existing alarm the spec names with alarm("..."); every rollback alarm the
+    module creates is watched; an alarm watched when the new version goes behind a
+    colour (`alarms_by_new_color`) compares that colour with the other one;
   - every ECS file the plan refers to exists next to it;
   - `order` lists every service once, each after the services it depends on.
 
@@ -44,9 +46,26 @@ def strings(node):
             yield from strings(v)
 
 
-def terraform_alarm_names(module):
+def terraform_alarms(module):
     alarms = module.get("resource", {}).get("aws_cloudwatch_metric_alarm", {})
-    return {body.get("alarm_name") for body in alarms.values()}
+    return {body.get("alarm_name"): body for body in alarms.values()}
+
+
+NEW_MINUS_STABLE = re.compile(r"^IF\(ok_blue AND ok_green, (\w+)_(blue|green)-(\w+)_(blue|green)\)$")
+
+
+def color_problem(alarm, color, body):
+    """Why the Terraform alarm `body`, watched when the new version goes behind `color`,
+    does not compute that colour minus the other one; None when it does."""
+    returned = [q for q in body.get("metric_query", []) if q.get("return_data")]
+    if len(returned) != 1 or "expression" not in returned[0]:
+        return f"alarm {alarm} is watched when the new version is {color}, but returns no expression"
+    m = NEW_MINUS_STABLE.match(returned[0]["expression"])
+    other = "green" if color == "blue" else "blue"
+    if not m or m.group(1) != m.group(3) or (m.group(2), m.group(4)) != (color, other):
+        return (f"alarm {alarm} is watched when the new version is {color}, but computes "
+                f"{returned[0]['expression']!r}, not {color} minus {other}")
+    return None
 
 
 def check_plan(path, env_dir, validator):
@@ -74,11 +93,19 @@ def check_plan(path, env_dir, validator):
             elif name[3:] not in outputs:
                 problems.append(f"placeholder {{{{{name}}}}} names no output of {tf_path}")
 
-    created = terraform_alarm_names(module)
+    created = terraform_alarms(module)
     for svc in plan["services"]:
-        for alarm in svc["watch"]["alarms"]:
-            if alarm not in created and alarm.startswith(f"{plan['app']}-{plan['environment']}-{svc['name'].replace('_', '-')}-rollback-"):
+        prefix = f"{plan['app']}-{plan['environment']}-{svc['name'].replace('_', '-')}-rollback-"
+        by_color = svc["watch"].get("alarms_by_new_color", {})
+        watched = [(a, None) for a in svc["watch"]["alarms"]] + [(a, c) for c in ("blue", "green") for a in by_color.get(c, [])]
+        for alarm, color in watched:
+            if alarm not in created and (color or alarm.startswith(prefix)):
                 problems.append(f"service {svc['name']}: watches alarm {alarm}, which the Terraform module does not create")
+            elif color and (why := color_problem(alarm, color, created[alarm])):
+                problems.append(f"service {svc['name']}: {why}")
+        for alarm in created:
+            if alarm.startswith(prefix) and alarm not in {a for a, _ in watched}:
+                problems.append(f"service {svc['name']}: the Terraform module creates alarm {alarm}, which no deploy watches")
         files = [svc["service_file"]] + [st["file"] for st in svc["steps"] if "file" in st]
         if svc["traffic"]:
             # Task sets only: a service whose engine is `ecs` has none.

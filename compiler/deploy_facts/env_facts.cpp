@@ -149,7 +149,23 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
     a.name = std::move(names[i]);
     a.created = c.metric != "alarm";
     a.nth = a.created ? ++seen[c.metric] : 1;
-    f.rollbackAlarms.push_back(std::move(a));
+    if (!c.baseline) {
+      f.rollbackAlarms.push_back(std::move(a));
+      continue;
+    }
+    // Compared with the stable version: one alarm per colour the new version can go
+    // behind. The checker allows it only where there are two colours.
+    if (!f.runsOnTaskSets) {
+      std::fprintf(stderr, "gops: internal error: service `%s` compares `%s` with the stable version, but does not run on task sets\n",
+                   s.name.c_str(), c.metric.c_str());
+      std::abort();
+    }
+    for (const auto& tg : f.targetGroups) {
+      RollbackAlarm colored = a;
+      colored.name = newColorAlarm(a.name, tg.color);
+      colored.newColor = tg.color;
+      f.rollbackAlarms.push_back(std::move(colored));
+    }
   }
   if (f.runsNatively) f.deployment.native = nativeStrategy(s.rollout, f.rollbackAlarms);
   return f;

@@ -94,13 +94,24 @@ inline constexpr std::uint32_t kRulePriorities = 49000;
 /// (50000, the highest priority ALB accepts).
 inline constexpr std::uint32_t kFallbackPriorities = 1000;
 
-/// The CloudWatch alarm a deploy watches for one `rollback when` condition.
+/// A CloudWatch alarm a deploy watches for a `rollback when` condition. A condition
+/// is one alarm that every deploy of the service watches, except a comparison with
+/// the stable version (`stable + X`): the new version goes behind whichever target
+/// group is idle, blue or green, alternately, and the alarm must compare the new
+/// version with the stable one, not the other way round. Such a condition is two
+/// alarms, one per colour the new version can go behind (`newColor`), each
+/// computing that colour's value minus the other's; a deploy watches the one of the
+/// colour its new task set goes behind (plan: `watch.alarms_by_new_color`).
 struct RollbackAlarm {
   const model::RollbackCondition* condition = nullptr;
-  std::string name;  ///< EnvNames::rollbackAlarms
+  /// EnvNames::rollbackAlarms; with a `newColor`, newColorAlarm of it.
+  std::string name;
   /// The environment module creates it (a metric), or it exists (`alarm("...")`).
   bool created = true;
   int nth = 1;  ///< created: 1 for the first condition on its metric, 2 for the next...
+  /// "" when every deploy watches it; "blue" or "green" for a comparison with the
+  /// stable version: watched by a deploy whose new version goes behind that colour.
+  std::string newColor;
 };
 
 /// ECS's own strategy for a service that runs natively (deploymentConfiguration).
@@ -167,7 +178,9 @@ struct ServiceFacts : WorkloadFacts {
   /// otherwise. Only task sets have a taskSetFile.
   std::vector<TargetGroup> targetGroups;
   std::vector<ListenerRule> listenerRules;  ///< public services
-  std::vector<RollbackAlarm> rollbackAlarms;  ///< in the order the conditions are written
+  /// In the order the conditions are written; a comparison with the stable version
+  /// gives two in a row, its blue alarm first.
+  std::vector<RollbackAlarm> rollbackAlarms;
   std::string serviceFile;  ///< files::service
 
   bool isPublic() const { return exposure == Exposure::Public; }

@@ -118,6 +118,10 @@ std::string rollbackAlarmSuffix(std::string_view metric, int nth) {
   return fmt::format("rollback-{}{}"_cf, awsName(metric), nth > 1 ? fmt::format("-{}"_cf, nth) : "");
 }
 
+std::string newColorAlarm(std::string_view alarm, std::string_view color) {
+  return fmt::format("{}-new-{}"_cf, alarm, color);
+}
+
 std::vector<std::string> EnvNames::rollbackAlarms(const model::Service& s) const {
   std::vector<std::string> out;
   std::map<std::string, int> seen;

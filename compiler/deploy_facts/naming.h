@@ -27,6 +27,10 @@ inline constexpr std::size_t kConditionValuesPerRule = 5;
 /// What follows `<service>-` in the name of the alarm for the `nth` (1-based)
 /// `rollback when` condition on `metric`: `rollback-<metric>[-nth]`.
 std::string rollbackAlarmSuffix(std::string_view metric, int nth);
+/// The alarm of a comparison with the stable version (`stable + X`) that a deploy
+/// watches when its new version goes behind the `color` target group:
+/// `<alarm>-new-<color>` (`...-rollback-http-5xx-rate-new-green`).
+std::string newColorAlarm(std::string_view alarm, std::string_view color);
 
 /// A gops name as it appears inside AWS names: lowercase, `_` replaced by `-`.
 std::string awsName(std::string_view gopsName);
@@ -103,7 +107,8 @@ class EnvNames {
   /// The CloudWatch alarm of each `rollback when` condition of `s`, in the order
   /// written: `<prefix>-<service>-rollback-<metric>[-N]` for the alarms the
   /// environment module creates (`-2`, `-3` for a metric used again), the alarm's own
-  /// name for `alarm("...")`.
+  /// name for `alarm("...")`. A comparison with the stable version is two alarms,
+  /// this name with `-new-blue` and `-new-green` (newColorAlarm, ServiceFacts::rollbackAlarms).
   std::vector<std::string> rollbackAlarms(const model::Service& s) const;
   /// Cloud Map private DNS namespace: `<env>.<app>.internal` (gops names as written,
   /// matching the URLs specs write, e.g. `http://orders.${env.name}.shop.internal`).

@@ -15,17 +15,9 @@ std::vector<std::string> notGeneratedYet(const model::AppModel& app, const std::
                                 "remove it to build",
                                 env.name, where, what));
     };
-    if (!env.notifyTopic.empty()) say("", "`notify = sns(...)`");
-    auto rollout = [&](const std::string& where, const model::Rollout& r) {
-      if (std::any_of(r.rollback.begin(), r.rollback.end(), [](const auto& c) { return c.baseline; })) {
-        say(where, "a rollback rule comparing with the stable version (`stable + ...`)");
-      }
-      if (r.minRequests != model::Rollout{}.minRequests) say(where, "`min_requests`");
-    };
     for (const auto& s : env.services) {
       const std::string where = fmt::format(", service `{}`", s.name);
       if (s.beforeDeploy) say(where, "`before_deploy = task { ... }`");
-      rollout(where, s.rollout);
     }
   }
   return out;

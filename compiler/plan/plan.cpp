@@ -28,6 +28,22 @@ bool isTaskSetStep(StepKind k) {
 }
 
 bool isNativeStep(StepKind k) { return k == StepKind::StartDeployment || k == StepKind::FollowDeployment; }
+std::vector<std::string> Watch::alarmsFor(Color c) const {
+  std::vector<std::string> r = alarms;
+  const auto& colored = c == Color::Blue ? newBlue : newGreen;
+  r.insert(r.end(), colored.begin(), colored.end());
+  return r;
+}
+
+std::vector<std::string> Watch::allAlarms() const {
+  std::vector<std::string> r = alarms;
+  for (const auto* colored : {&newBlue, &newGreen}) {
+    for (const auto& a : *colored) {
+      if (std::find(r.begin(), r.end(), a) == r.end()) r.push_back(a);
+    }
+  }
+  return r;
+}
 
 bool Rollback::triggers(Trigger t) const { return std::find(on.begin(), on.end(), t) != on.end(); }
 

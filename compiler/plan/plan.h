@@ -174,9 +174,23 @@ struct Traffic {
 
 /// What the runtime watches during every wait and hold.
 struct Watch {
-  std::vector<std::string> alarms;
+  std::vector<std::string> alarms;  ///< watched by every deploy of the service
+  /// `alarms_by_new_color`: task-set services with a comparison with the stable
+  /// version (`stable + X`). A deploy whose new task set goes behind the blue target
+  /// group also watches `newBlue`, one behind green `newGreen`: each compares that
+  /// colour with the other. Both empty, or both of the same length.
+  std::vector<std::string> newBlue;
+  std::vector<std::string> newGreen;
   bool targetHealth = false;
   bool failedTasks = true;
+
+  /// Whether some alarms depend on the colour of the new version.
+  bool byNewColor() const { return !newBlue.empty() || !newGreen.empty(); }
+  /// The alarms a deploy whose new version goes behind `c` watches: `alarms`, then that colour's.
+  std::vector<std::string> alarmsFor(Color c) const;
+  /// Every alarm the service's deploys watch, whatever the colour: `alarms`, then
+  /// the blue ones, then the green ones (what `status`, `drift` and `promote` read).
+  std::vector<std::string> allAlarms() const;
   bool operator==(const Watch&) const = default;
 };
 

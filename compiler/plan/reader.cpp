@@ -499,9 +499,10 @@ class Reader {
     if (controllerKnown) stepKinds(s, o.path("steps"));
     if (controllerKnown && problems_.size() == mark) stepOrder(s, o.path("steps"));
     if (const json* w = o.get("watch")) {
-      Object wo(*this, *w, o.path("watch"), {"alarms", "target_health", "failed_tasks"});
+      Object wo(*this, *w, o.path("watch"), {"alarms", "alarms_by_new_color", "target_health", "failed_tasks"});
       if (wo.valid()) {
         s.watch.alarms = strings(wo, "alarms", kAwsName);
+        if (const json* by = wo.get("alarms_by_new_color", false)) alarmsByNewColor(s, *by, wo.path("alarms_by_new_color"), controllerKnown);
         s.watch.targetHealth = boolean(wo, "target_health");
         s.watch.failedTasks = boolean(wo, "failed_tasks");
       }
@@ -525,6 +526,26 @@ class Reader {
       const std::string where = member(member(member(path, "target_groups"), color), "task_set_file");
       if (external && tg->taskSetFile.empty()) problem(where, "is missing; a task set goes behind each target group");
       if (!external && !tg->taskSetFile.empty()) problem(where, "is set; ECS runs this service's deployments, there are no task sets");
+    }
+  }
+
+  /// `watch.alarms_by_new_color`: the alarms a deploy watches by the colour its new task
+  /// set goes behind, one list per colour, as long as each other (an alarm per colour
+  /// for each comparison with the stable version), on task-set services only.
+  void alarmsByNewColor(Service& s, const json& v, const std::string& path, bool controllerKnown) {
+    Object o(*this, v, path, {"blue", "green"});
+    if (!o.valid()) return;
+    const std::size_t before = problems_.size();
+    s.watch.newBlue = strings(o, "blue", kAwsName);
+    s.watch.newGreen = strings(o, "green", kAwsName);
+    if (problems_.size() != before) return;
+    if (controllerKnown && s.controller != Controller::External) {
+      problem(path, "is set; only a service whose controller is EXTERNAL (task sets) has a new version behind blue or green");
+    } else if (s.watch.newBlue.empty() && s.watch.newGreen.empty()) {
+      problem(path, "is empty; leave it out when no alarm depends on the colour of the new version");
+    } else if (s.watch.newBlue.size() != s.watch.newGreen.size()) {
+      problem(path, fmt::format("has {} blue and {} green alarm(s); each comparison with the stable version is one alarm per colour",
+                                s.watch.newBlue.size(), s.watch.newGreen.size()));
     }
   }
 

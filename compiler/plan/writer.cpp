@@ -138,6 +138,12 @@ class Writer {
     j_.endArray();
     j_.key("watch").beginObject();
     strings("alarms", s.watch.alarms);
+    if (s.watch.byNewColor()) {  // present only when used: plans without it stay as they were
+      j_.key("alarms_by_new_color").beginObject();
+      strings("blue", s.watch.newBlue);
+      strings("green", s.watch.newGreen);
+      j_.endObject();
+    }
     j_.member("target_health", s.watch.targetHealth);
     j_.member("failed_tasks", s.watch.failedTasks);
     j_.endObject();

@@ -87,8 +87,10 @@ void mutate(json& doc, const json& ops) {
 
 }  // namespace
 
-TEST_CASE("every plan of the shop example and the runtime's test app round-trips", "[plan]") {
-  for (const char* spec : {"examples/shop", "tests/runtime/deploy/testapp.gops"}) {
+TEST_CASE("every plan of the shop example and the runtime's test apps round-trips", "[plan]") {
+  // judged.gops and judgedapp.gops watch alarms by the new version's colour.
+  for (const char* spec : {"examples/shop", "tests/runtime/deploy/testapp.gops", "tests/runtime/deploy/judgedapp.gops",
+                           "tests/lit/build/Inputs/judged.gops"}) {
     auto app = compile(repository() / spec);
     REQUIRE(app);
     for (const auto& env : app->environments) {

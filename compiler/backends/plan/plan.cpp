@@ -145,13 +145,21 @@ contract::Service service(const facts::ServiceFacts& f) {
     p.steps.push_back(contract::RetireTaskSet{contract::TaskSetChoice::Previous});
   }
 
-  for (const auto& alarm : f.rollbackAlarms) p.watch.alarms.push_back(alarm.name);
+  // Alarms every deploy watches; a comparison with the stable version, by the colour
+  // the new version goes behind (the runtime picks the idle one's).
+  for (const auto& alarm : f.rollbackAlarms) {
+    if (alarm.newColor.empty()) p.watch.alarms.push_back(alarm.name);
+    else if (alarm.newColor == "blue") p.watch.newBlue.push_back(alarm.name);
+    else if (alarm.newColor == "green") p.watch.newGreen.push_back(alarm.name);
+    else broken(fmt::format("service `{}`: alarm {} watches the colour `{}`", f.name, alarm.name, alarm.newColor));
+  }
+  if (p.watch.byNewColor() && !taskSets) broken(fmt::format("service `{}` has alarms by colour but no task sets", f.name));
   p.watch.targetHealth = taskSets;
   p.watch.failedTasks = true;
 
   using contract::Restore;
   using contract::Trigger;
-  if (!p.watch.alarms.empty()) p.rollback.on.push_back(Trigger::Alarm);
+  if (!p.watch.alarms.empty() || p.watch.byNewColor()) p.rollback.on.push_back(Trigger::Alarm);
   if (taskSets) p.rollback.on.push_back(Trigger::UnhealthyTargets);
   p.rollback.on.push_back(Trigger::FailedTasks);
   if (!taskSets && !native) p.rollback.on.push_back(Trigger::CircuitBreaker);

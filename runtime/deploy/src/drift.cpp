@@ -285,7 +285,7 @@ class Drift {
 
   void alarms(const plan::Service& s) {
     const std::string& name = s.name;
-    const std::vector<std::string>& names = s.watch.alarms;
+    const std::vector<std::string> names = s.watch.allAlarms();  // both colours' too
     if (names.empty()) return;
     json r = aws_.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", names}});
     std::map<std::string, json> found;

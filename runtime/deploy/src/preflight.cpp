@@ -1,12 +1,15 @@
 // The preflight of an apply or rollback: every check before anything changes
 // (docs/runtime.md, What it does 1.).
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "gops/aws/encoding.h"
 #include "session.h"
+#include "task_sets.h"
 
 namespace gops::deploy::exec {
 
@@ -152,6 +155,37 @@ std::vector<std::string> Session::preflight() {
         guard(fmt::format("listener rule {}", arn), [&] {
           aws::QueryParams p{{"RuleArns.member.1", arn}};
           cli().callQuery("elasticloadbalancing", "DescribeRules", p);
+        });
+      }
+    }
+  }
+  // A comparison with the stable version is judged by the alarm of the colour the new
+  // version goes behind, the idle one: outside a deploy that colour serves nothing, so
+  // its alarm has no verdict of its own. In ALARM, it is left from the last deploy into
+  // that colour (a rollback), and a deploy watching it would be rolled back at once.
+  if (!o_.rollback && !o_.resume) {
+    for (const auto& wave : waves_) {
+      for (const plan::Service* s : wave) {
+        if (!s->traffic || !s->watch.byNewColor()) continue;
+        guard(fmt::format("the alarms of service {}", s->name), [&] {
+          std::map<std::string, int> w = readListenerWeights(cli(), fill(s->traffic->listenerRules.at(0)));
+          // The stable group is the one the rule sends traffic to (task_sets.cpp, observe).
+          const bool greenLive = w[fill(s->traffic->green.arn)] > w[fill(s->traffic->blue.arn)];
+          const plan::Color idle = greenLive ? plan::Color::Blue : plan::Color::Green;
+          const std::vector<std::string>& names = idle == plan::Color::Blue ? s->watch.newBlue : s->watch.newGreen;
+          json r = cli().callJson("monitoring", "DescribeAlarms", {{"AlarmNames", names}});
+          for (const auto& m : r.value("MetricAlarms", json::array())) {
+            if (m.value("StateValue", "") != "ALARM") continue;
+            std::string since;
+            if (m.contains("StateUpdatedTimestamp") && m["StateUpdatedTimestamp"].is_number()) {
+              since = fmt::format(" since {}", aws::formatIso8601(Clock::time_point(std::chrono::seconds(
+                                                    m["StateUpdatedTimestamp"].get<long long>()))));
+            }
+            problems.push_back(fmt::format(
+                "service {}: alarm {} is in ALARM{}, left by an earlier deploy into {}, where this deploy's new version goes; "
+                "it leaves ALARM once the minutes it judged are older than its evaluation range (a few minutes): apply again then",
+                s->name, m.value("AlarmName", ""), since, plan::toString(idle)));
+          }
         });
       }
     }

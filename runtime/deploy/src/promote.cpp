@@ -159,7 +159,7 @@ json checkPromotion(aws::AwsClient& aws, const Bundle& fromBundle, const Bundle&
   // 2. No alarm the FROM plan watches is in ALARM now.
   std::vector<std::string> watched;
   for (const auto& s : plan.services) {
-    for (const auto& a : s.watch.alarms) {
+    for (const auto& a : s.watch.allAlarms()) {
       if (std::find(watched.begin(), watched.end(), a) == watched.end()) watched.push_back(a);
     }
   }

@@ -116,8 +116,8 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
       }
       out["weights"] = weights;
     }
-    if (!s.watch.alarms.empty()) {
-      json a = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", s.watch.alarms}});
+    if (const auto watched = s.watch.allAlarms(); !watched.empty()) {
+      json a = aws.callJson("monitoring", "DescribeAlarms", {{"AlarmNames", watched}});
       json states = json::object();
       for (const auto& m : a.value("MetricAlarms", json::array())) states[m.value("AlarmName", "")] = m.value("StateValue", "");
       out["alarms"] = states;

@@ -30,10 +30,10 @@ void TaskSetExecutor::observe(ServiceRun& r, const json&) {
   setColors(r, greenLive ? r.greenTg : r.blueTg);
 }
 
-std::map<std::string, int> TaskSetExecutor::readWeights(const std::string& ruleArn) {
+std::map<std::string, int> readListenerWeights(aws::AwsClient& aws, const std::string& ruleArn) {
   std::map<std::string, int> w;
   aws::QueryParams p{{"RuleArns.member.1", ruleArn}};
-  auto doc = s_.cli().callQuery("elasticloadbalancing", "DescribeRules", p);
+  auto doc = aws.callQuery("elasticloadbalancing", "DescribeRules", p);
   for (const auto* rule : doc.result().members("Rules")) {
     for (const auto* action : rule->members("Actions")) {
       if (action->childTextOr("Type", "") != "forward") continue;

@@ -9,6 +9,10 @@
 
 namespace gops::deploy::exec {
 
+/// The forward weights of a listener rule, by target group ARN (a plain forward
+/// counts 100 for its group).
+std::map<std::string, int> readListenerWeights(aws::AwsClient& aws, const std::string& ruleArn);
+
 class TaskSetExecutor : public Executor {
  public:
   using Executor::Executor;
@@ -20,8 +24,7 @@ class TaskSetExecutor : public Executor {
   std::size_t resumeIndex(const ServiceRun& r, std::size_t k) const override;
 
  private:
-  /// The forward weights of a listener rule, by target group ARN.
-  std::map<std::string, int> readWeights(const std::string& ruleArn);
+  std::map<std::string, int> readWeights(const std::string& ruleArn) { return readListenerWeights(s_.cli(), ruleArn); }
   /// Every listener rule: `weight` to `to`, the rest to `from`.
   void setWeights(ServiceRun& r, const std::string& to, int weight, const std::string& from);
   void create(ServiceRun& r, const plan::CreateTaskSet& step);

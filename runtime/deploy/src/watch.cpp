@@ -20,9 +20,12 @@ std::optional<StepFailed> Session::stopRequested() {
 std::optional<StepFailed> Session::checkWatch(ServiceRun& r) {
   const plan::Watch& watch = r.svc->watch;
   const plan::Rollback& on = r.svc->rollback;
-  if (!watch.alarms.empty() && on.triggers(plan::Trigger::Alarm)) {
+  // A task-set deploy also watches the alarms of the colour its new version goes
+  // behind (comparisons with the stable version), never the other colour's.
+  const std::vector<std::string> alarms = r.external ? watch.alarmsFor(r.idleColor) : watch.alarms;
+  if (!alarms.empty() && on.triggers(plan::Trigger::Alarm)) {
     json res = cli().callJson("monitoring", "DescribeAlarms",
-                              {{"AlarmNames", watch.alarms}, {"AlarmTypes", json::array({"MetricAlarm", "CompositeAlarm"})}});
+                              {{"AlarmNames", alarms}, {"AlarmTypes", json::array({"MetricAlarm", "CompositeAlarm"})}});
     for (const char* kind : {"MetricAlarms", "CompositeAlarms"}) {
       for (const auto& a : res.value(kind, json::array())) {
         if (a.value("StateValue", "") == "ALARM") {

@@ -276,7 +276,8 @@ class World:
                 for sec in c.get("secrets", []):
                     self.create_secret(sec["valueFrom"])
         for s in plan["services"]:
-            for alarm in s["watch"]["alarms"]:
+            by_color = s["watch"].get("alarms_by_new_color", {})
+            for alarm in s["watch"]["alarms"] + by_color.get("blue", []) + by_color.get("green", []):
                 self.cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
                                          Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
                                          ComparisonOperator="GreaterThanThreshold")
@@ -428,7 +429,7 @@ def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC, proxy=None):
     World of `spec` with the Terraform-like resources of `envs`; `prepare(world)` runs
     first. With `proxy(moto port)`, gops talks to the proxy it returns (which has an
     `endpoint` and `stop()`), the test's clients to moto. Prints PASS/FAIL per test;
-    returns the exit code. Shared with run_gates_tests.py, run_spot_tests.py and run_native_tests.py."""
+    returns the exit code. Shared with run_gates_tests.py, run_spot_tests.py, run_native_tests.py and run_alarm_tests.py."""
     if len(sys.argv) < 2:
         print(doc, file=sys.stderr)
         return 2
