@@ -40,10 +40,9 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
   }
   if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
   j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});
-  double longest = e.rollout.totalSeconds();
-  for (const auto& s : e.services) longest = std::max(longest, s.rollout.totalSeconds());
-  int timeout = std::min(kJobLimitMinutes, static_cast<int>((longest + 59) / 60) + 30 + (onPush ? kImageWaitMinutes : 0));
-  j["timeout-minutes"] = timeout;
+  // The waves' holds and bakes plus a margin (plus the image wait), at most GitHub's
+  // limit: the same fact as the checker's W0511 and the deploy role's session length.
+  j["timeout-minutes"] = f.deployLimits.jobTimeoutMinutes;
   Node& env = j["env"];
   env["GOPS_SPEC"] = spec_;
   env["GOPS_APP"] = app_.app.name;
@@ -62,7 +61,9 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
       "  exit 1\n"
       "fi\n";
   steps.add(tag);
-  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name)));
+  // Credentials for the whole job (the tests after the apply and the final rollback
+  // included); the deploy role's max_session_duration is the same number.
+  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name), f.deployLimits.sessionSeconds));
 
   const std::set<std::string>& repositories = f.ecrRepositories;
   if (!repositories.empty()) {

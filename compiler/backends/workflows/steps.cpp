@@ -66,12 +66,13 @@ Node checkout() {
   return s;
 }
 
-Node awsCredentials(std::string role, const std::string& region, std::string session) {
+Node awsCredentials(std::string role, const std::string& region, std::string session, int durationSeconds) {
   Node s = step("AWS credentials (OIDC)");
   s["uses"] = uses("aws-actions/configure-aws-credentials");
   s["with"]["role-to-assume"] = std::move(role);
   s["with"]["aws-region"] = region;
   s["with"]["role-session-name"] = std::move(session);
+  if (durationSeconds > 0) s["with"]["role-duration-seconds"] = durationSeconds;
   return s;
 }
 

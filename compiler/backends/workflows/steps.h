@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "backends/workflows/yaml.h"
+#include "model/deploy_time.h"
 
 namespace gops::backend::workflows {
 
@@ -17,10 +18,8 @@ inline constexpr std::string_view kRunner = "ubuntu-latest";
 inline constexpr std::string_view kTerraformVersion = "1.10.5";  // the Terraform modules need >= 1.10
 inline constexpr std::string_view kCheckovVersion = "3.3.30";
 /// How long an on_push deploy waits for its images to appear in ECR (build.yml or
-/// another pipeline pushes them).
-inline constexpr int kImageWaitMinutes = 30;
-/// GitHub-hosted jobs stop after 6 hours.
-inline constexpr int kJobLimitMinutes = 360;
+/// another pipeline pushes them): part of the deploy's limits (model/deploy_time.h).
+inline constexpr int kImageWaitMinutes = model::kImageWaitMinutes;
 
 /// `uses:` of a pinned action: `action@commit # version`. Throws for an action without a pin.
 yaml::Node uses(std::string_view action);
@@ -28,7 +27,8 @@ yaml::Node uses(std::string_view action);
 yaml::Node permissions(std::initializer_list<std::pair<const char*, const char*>> scopes);
 yaml::Node step(std::string name);
 yaml::Node checkout();
-yaml::Node awsCredentials(std::string role, const std::string& region, std::string session);
+/// `durationSeconds` > 0: `role-duration-seconds` (at most the role's max_session_duration).
+yaml::Node awsCredentials(std::string role, const std::string& region, std::string session, int durationSeconds = 0);
 yaml::Node setupTerraform();
 yaml::Node uploadSarif(const std::string& file, const std::string& category);
 /// The one way every workflow gets gops: a release archive (an install prefix:
