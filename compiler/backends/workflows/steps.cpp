@@ -116,6 +116,23 @@ Node installGops() {
   return s;
 }
 
+void gopsCredentials(Node& step, const std::string& role, const std::string& session) {
+  step["env"]["AWS_ROLE_ARN"] = role;
+  step["env"]["AWS_ROLE_SESSION_NAME"] = session;
+}
+
+std::string openOrCommentIssue(const std::string& bodyFile) {
+  return fmt::format(
+      "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"
+      "  --json number,title --jq \".[] | select(.title == \\\"$TITLE\\\") | .number\" | head -n 1)\n"
+      "if [ -n \"$number\" ]; then\n"
+      "  gh issue comment \"$number\" --repo \"$GITHUB_REPOSITORY\" --body-file {0}\n"
+      "else\n"
+      "  gh issue create --repo \"$GITHUB_REPOSITORY\" --title \"$TITLE\" --body-file {0}\n"
+      "fi\n",
+      bodyFile);
+}
+
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
