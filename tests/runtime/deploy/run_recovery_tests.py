@@ -5,8 +5,9 @@ moto_server (docs/runtime.md, Recovery):
     run_recovery_tests.py <path to gops> [test name ...]
 
 - the lock's heartbeat: an apply killed (-9) in a canary hold is taken over by
-  `gops rollback` from another machine (another working directory and journal, the
-  lock's host not this one) as soon as its heartbeat expires, not after hours; a holder
+  `gops rollback` (or finished by `gops apply --resume`) from another machine (another
+  working directory and journal, the lock's host not this one) as soon as its
+  heartbeat expires, not after hours; a holder
   stopped (SIGSTOP) past its heartbeat and then continued finds its lock taken over and
   changes nothing more;
 - signals: SIGTERM in a canary hold rolls the apply back and exits 3; a second signal,
@@ -136,6 +137,30 @@ def test_kill_then_rollback_elsewhere(w):
     check_restored(w, primary, tg, "after the rollback")
     check(w.ledger("canary", "deploy")["status"] == "restored", f"ledger: {w.ledger('canary', 'deploy')}")
     check(lock_params(w) == [], f"no lock, heartbeat or claim left: {lock_params(w)}")
+
+
+def test_resume_elsewhere(w):
+    """kill -9 in a hold; --resume from another machine (no journal of the dead run) finishes it once the heartbeat expires."""
+    proc, lines = start_apply(w, "v3")
+    proc.kill()
+    proc.wait()
+    killed = time.time()
+    deploy_id = next(e["deploy_id"] for e in events("".join(lines)) if e["event"] == "locked")
+    move_lock_elsewhere(w)
+    other = tempfile.mkdtemp(prefix="gops-other-machine-", dir=w.work)
+    cmd = [w.gops, "apply", SPEC, "--env", "canary", "--image-tag", "v3", "--resume", "--tf-outputs", w.tf_file("canary"),
+           "--journal", os.path.join(other, "journal.jsonl"), "--format", "json", *FAST]
+    while time.time() < killed + HEARTBEAT + 0.5:
+        time.sleep(0.2)
+    p = subprocess.run(cmd, env=w.env, cwd=other, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"resume from another machine: exit {p.returncode}\n{p.stdout}{p.stderr}")
+    ev = events(p.stdout)
+    taken = [e for e in ev if e["event"] == "lock_taken_over"]
+    check(taken and "heartbeat stopped" in taken[0]["why"], f"the dead lock is taken over: {taken}")
+    svc = w.service("canary", "web")
+    check(len(svc["taskSets"]) == 1 and svc["taskSets"][0]["externalId"] == deploy_id, f"the dead deploy's task set is primary: {svc['taskSets']}")
+    check(w.ledger("canary", "deploy")["status"] == "succeeded", f"ledger: {w.ledger('canary', 'deploy')}")
+    check(lock_params(w) == [], f"no lock left: {lock_params(w)}")
 
 
 def test_stalled_holder_stops(w):
@@ -532,7 +557,7 @@ def deploy_first(w):
         raise Failure(f"the first deploy: exit {code}\n{out}{err}")
 
 
-TESTS = [test_kill_then_rollback_elsewhere, test_stalled_holder_stops, test_sigterm_mid_canary, test_second_signal_stops_at_once,
+TESTS = [test_kill_then_rollback_elsewhere, test_resume_elsewhere, test_stalled_holder_stops, test_sigterm_mid_canary, test_second_signal_stops_at_once,
          test_grace_time, test_apply_after_dead_refuses, test_if_dead, test_credentials_token_file, test_credentials_github_oidc]
 
 
