@@ -70,7 +70,7 @@ int run(int argc, char** argv) {
   applyCmd->add_option("--image-tag", applyOpts.imageTag, "The image tag to deploy")->required();
   applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file); default: run it in --tf-dir");
   applyCmd->add_option("--tf-dir", applyOpts.tfDir, "The environment's Terraform module, where `terraform output -json` runs without --tf-outputs (default: <plan-dir>/terraform, else <env>/terraform)");
-  applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
+  auto* resume = applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
   applyCmd->add_option("--max-parallel", applyOpts.maxParallel, "Services of one wave deployed at the same time (default 4)")->check(CLI::Range(1, 64));
   applyCmd->add_option("--plan-dir", applyOpts.planDir, "Execute OUT/<env> as written by `gops build` instead of compiling the spec");
   applyCmd->add_option("--format", applyOpts.format, "Progress: text (one line per step) or json (one event per line)")
@@ -80,7 +80,8 @@ int run(int argc, char** argv) {
   applyCmd->add_option("--poll-seconds", applyOpts.pollSeconds, "How often waits and holds look at the APIs (default 5)")->check(CLI::PositiveNumber);
   applyCmd->add_flag("--rollback-dead", applyOpts.rollbackDead,
                      "When the environment's last deploy died (its lock's heartbeat stopped), roll it back first, then deploy "
-                     "(without it such an apply is refused, naming the commands that fix it)");
+                     "(without it such an apply is refused, naming the commands that fix it)")
+      ->excludes(resume);
   applyCmd->add_option("--heartbeat-seconds", applyOpts.heartbeatSeconds,
                        "The lock's heartbeat expiry: after this long without a renewal any machine may take the lock over (default 300; renewed every fifth)")
       ->check(CLI::Range(1, 86400));

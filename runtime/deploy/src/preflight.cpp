@@ -126,9 +126,9 @@ std::vector<std::string> Session::preflight() {
       }
     }
   }
-  // 4. The lock.
+  // 4. The lock (--if-dead: taking it tells; a live holder means nothing is dead).
   bool locked = false;
-  guard("the lock", [&] {
+  if (!o_.ifDead) guard("the lock", [&] {
     if (auto lock = lock_.heldByAnother()) {
       locked = true;
       problems.push_back(fmt::format("environment {} is locked by another {} ({}); try again when it has finished", env_,
