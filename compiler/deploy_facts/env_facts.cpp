@@ -254,6 +254,7 @@ EnvFacts::EnvFacts(const model::AppModel& a, const model::Environment& e)
   }
   deployBranches = facts::deployBranches(app, env);
   if (env.driftCheck) driftCheck = scheduleFacts(*env.driftCheck);
+  deployLimits = model::deployLimits(env);
 }
 
 std::set<std::string> deployBranches(const model::AppModel& app, const model::Environment& env) {

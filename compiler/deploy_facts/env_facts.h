@@ -22,6 +22,7 @@
 #include "deploy_facts/naming.h"
 #include "deploy_facts/network.h"
 #include "deploy_facts/schedule.h"
+#include "model/deploy_time.h"
 #include "model/model.h"
 
 namespace gops::facts {
@@ -229,6 +230,10 @@ struct EnvFacts {
   /// (deployBranches()); empty means any.
   std::set<std::string> deployBranches;
   std::optional<Schedule> driftCheck;
+  /// How long a deploy runs and the limits it runs under (model/deploy_time.h): the
+  /// deploy job's timeout, the deploy role's max_session_duration and the job's
+  /// role-duration-seconds; the checker's W0511 reads the same fact.
+  model::DeployLimits deployLimits;
 };
 
 /// The branches an environment may deploy from: its own on_push branch, else (a

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <filesystem>
@@ -147,11 +149,69 @@ int runTerraformOutput(const ApplyOptions& o, const char* command, nlohmann::jso
   return 0;
 }
 
+/// What SIGINT and SIGTERM set while a deploy runs: a cancelled CI job sends SIGINT,
+/// then SIGTERM 7.5 s later (GitHub Actions); Ctrl-C on a terminal sends SIGINT.
+deploy::Interrupts gInterrupts;
+
+extern "C" void onInterrupt(int signo) {
+  // Async-signal-safe: lock-free atomics and clock_gettime only.
+  if (gInterrupts.count.load() == 0) {
+    gInterrupts.first.store(signo);
+    gInterrupts.firstAtNs.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count());
+  }
+  gInterrupts.count.fetch_add(1);
+}
+
+/// From here on SIGINT and SIGTERM are the deploy's to handle (docs/runtime.md, Signals).
+void handleInterrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = onInterrupt;
+  // Each handler runs whole before the other: two signals delivered together are
+  // counted in the order they came (the first is the one named).
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// A word as a POSIX shell reads it: quoted when it needs to be.
+std::string shellWord(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+-,") == std::string::npos) {
+    return w;
+  }
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+/// How the commands that fix a dead deploy name the spec, the environment and the
+/// files this command was given: `SPEC --env ENV [--plan-dir D] [--tf-outputs F] ...`.
+std::string commandArgs(const ApplyOptions& o) {
+  std::string out = shellWord(o.path) + " --env " + shellWord(o.env);
+  auto add = [&](const char* flag, const std::string& v) {
+    if (!v.empty()) out += std::string(" ") + flag + " " + shellWord(v);
+  };
+  add("--plan-dir", o.planDir);
+  add("--tf-outputs", o.tfOutputs);
+  add("--tf-dir", o.tfDir);
+  add("--journal", o.journal);
+  return out;
+}
+
 }  // namespace
 
 int runApply(const GlobalOptions& g, const ApplyOptions& o) {
+  handleInterrupts();
   deploy::Bundle bundle;
   const char* command = o.rollback ? "rollback" : "apply";
+  if (o.ifDead && (!o.service.empty() || !o.to.empty())) {
+    std::cerr << "gops rollback: error: --if-dead rolls back the whole deploy that died; it takes neither --service nor --to\n";
+    return 2;
+  }
   if (int rc = loadBundle(g, o.path, o.env, o.planDir, command, bundle)) return rc;
 
   deploy::ApplyOptions ao;
@@ -168,10 +228,19 @@ int runApply(const GlobalOptions& g, const ApplyOptions& o) {
   ao.toRevision = o.to;
   ao.resume = o.resume;
   ao.maxParallel = o.maxParallel;
+  ao.heartbeatSeconds = o.heartbeatSeconds;
+  ao.graceSeconds = o.graceSeconds;
+  ao.interrupts = &gInterrupts;
+  ao.rollbackDead = o.rollbackDead;
+  ao.ifDead = o.ifDead;
+  ao.checkOnly = o.check;
+  ao.commandArgs = commandArgs(o);
   // The live line: text progress on a terminal, not in CI.
   ao.liveLine = o.format != "json" && ::isatty(STDOUT_FILENO) && envOr("CI", "") != "true";
-  nlohmann::json outputs;
-  if (o.tfOutputs.empty()) {
+  nlohmann::json outputs = nlohmann::json::object();
+  if (o.check) {
+    // --if-dead --check reads only the ledger: no Terraform outputs needed.
+  } else if (o.tfOutputs.empty()) {
     if (int rc = runTerraformOutput(o, command, outputs)) return rc;
   } else if (int rc = loadTfOutputs(o.tfOutputs, command, outputs)) {
     return rc;

@@ -68,9 +68,15 @@ struct ApplyOptions {
   std::string tfDir;            // without tfOutputs: run `terraform output -json` here
   bool resume = false;          // apply --resume: finish the apply that died
   int maxParallel = 4;          // services of one wave deployed at the same time
+  int heartbeatSeconds = 300;   // the lock's heartbeat expiry
+  double graceSeconds = 60;     // after SIGINT/SIGTERM: the rollback's time before stopping at once
+  bool rollbackDead = false;    // apply --rollback-dead: roll a dead deploy back first
+  bool ifDead = false;          // rollback --if-dead: only a dead deploy
+  bool check = false;           // rollback --if-dead --check: say, change nothing
 };
 /// 0 deployed, 1 preflight failed or locked (nothing changed), 2 usage or I/O,
-/// 3 rolled back, 4 the rollback itself failed. Also `gops rollback` (o.rollback).
+/// 3 rolled back, 4 the rollback itself failed. Also `gops rollback` (o.rollback;
+/// with --if-dead: 0 nothing to do, 3 a dead deploy rolled back or found (--check)).
 int runApply(const GlobalOptions& g, const ApplyOptions& o);
 
 struct StatusOptions {

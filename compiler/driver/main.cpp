@@ -70,7 +70,7 @@ int run(int argc, char** argv) {
   applyCmd->add_option("--image-tag", applyOpts.imageTag, "The image tag to deploy")->required();
   applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file); default: run it in --tf-dir");
   applyCmd->add_option("--tf-dir", applyOpts.tfDir, "The environment's Terraform module, where `terraform output -json` runs without --tf-outputs (default: <plan-dir>/terraform, else <env>/terraform)");
-  applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
+  auto* resume = applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
   applyCmd->add_option("--max-parallel", applyOpts.maxParallel, "Services of one wave deployed at the same time (default 4)")->check(CLI::Range(1, 64));
   applyCmd->add_option("--plan-dir", applyOpts.planDir, "Execute OUT/<env> as written by `gops build` instead of compiling the spec");
   applyCmd->add_option("--format", applyOpts.format, "Progress: text (one line per step) or json (one event per line)")
@@ -78,10 +78,21 @@ int run(int argc, char** argv) {
   applyCmd->add_option("--journal", applyOpts.journal, "The local journal (default .gops/journal/<app>-<env>.jsonl)");
   applyCmd->add_option("--settle-seconds", applyOpts.settleSeconds, "Wait after each weight change (default 60)")->check(CLI::NonNegativeNumber);
   applyCmd->add_option("--poll-seconds", applyOpts.pollSeconds, "How often waits and holds look at the APIs (default 5)")->check(CLI::PositiveNumber);
+  applyCmd->add_flag("--rollback-dead", applyOpts.rollbackDead,
+                     "When the environment's last deploy died (its lock's heartbeat stopped), roll it back first, then deploy "
+                     "(without it such an apply is refused, naming the commands that fix it)")
+      ->excludes(resume);
+  applyCmd->add_option("--heartbeat-seconds", applyOpts.heartbeatSeconds,
+                       "The lock's heartbeat expiry: after this long without a renewal any machine may take the lock over (default 300; renewed every fifth)")
+      ->check(CLI::Range(1, 86400));
+  applyCmd->add_option("--grace-seconds", applyOpts.graceSeconds,
+                       "After SIGINT or SIGTERM, how long the rollback may take before gops stops at once (default 60; a second signal stops at once)")
+      ->check(CLI::NonNegativeNumber);
 
   ApplyOptions rollbackOpts;
   rollbackOpts.rollback = true;
-  auto* rollbackCmd = app.add_subcommand("rollback", "Restore the previous (or the named) revision of an environment's services, traffic included");
+  auto* rollbackCmd = app.add_subcommand("rollback", "Restore the previous (or the named) revision of an environment's services, traffic included; "
+                                                     "--if-dead: only undo a deploy that died");
   rollbackCmd->add_option("path", rollbackOpts.path, "A spec file or a directory of .gops files")->required();
   rollbackCmd->add_option("--env", rollbackOpts.env, "The environment")->required();
   rollbackCmd->add_option("--service", rollbackOpts.service, "Only this service");
@@ -94,6 +105,18 @@ int run(int argc, char** argv) {
   rollbackCmd->add_option("--journal", rollbackOpts.journal, "The local journal (default .gops/journal/<app>-<env>.jsonl)");
   rollbackCmd->add_option("--settle-seconds", rollbackOpts.settleSeconds, "Wait after each weight change (default 60)")->check(CLI::NonNegativeNumber);
   rollbackCmd->add_option("--poll-seconds", rollbackOpts.pollSeconds, "How often waits look at the APIs (default 5)")->check(CLI::PositiveNumber);
+  auto* ifDead = rollbackCmd->add_flag(
+      "--if-dead", rollbackOpts.ifDead,
+      "Only when the last deploy died (its lock's heartbeat stopped, or its lock is gone while it is in progress): roll it back; "
+      "else do nothing. Exit 0 nothing to do, 3 rolled back, 4 its rollback failed, 1 refused or error");
+  rollbackCmd->add_flag("--check", rollbackOpts.check, "With --if-dead: only say whether the last deploy died (exit 3) or not (0); change nothing")
+      ->needs(ifDead);
+  rollbackCmd->add_option("--heartbeat-seconds", rollbackOpts.heartbeatSeconds,
+                          "The lock's heartbeat expiry while this rollback holds it (default 300)")
+      ->check(CLI::Range(1, 86400));
+  rollbackCmd->add_option("--grace-seconds", rollbackOpts.graceSeconds,
+                          "After SIGINT or SIGTERM, how long the restore may go on before gops stops at once (default 60)")
+      ->check(CLI::NonNegativeNumber);
 
   StatusOptions statusOpts;
   auto* statusCmd = app.add_subcommand("status", "Show what runs in an environment: revisions, counts, weights, alarms, last deployments");

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model/deploy_time.h"
 #include "sema/checking.h"
 #include "support/text.h"
 
@@ -118,39 +119,25 @@ std::string hoursMinutes(double seconds) {
 }  // namespace
 
 void checkDeployLength(CheckState& st, const model::Environment& env) {
-  // The plan's waves: a service deploys after everything it depends on; the services of
-  // a wave at the same time, so a wave lasts as long as its longest rollout.
-  std::map<std::string, const model::Service*> byName;
-  for (const auto& s : env.services) byName[s.name] = &s;
-  std::map<std::string, int> level;
-  std::function<int(const model::Service&, int)> depth = [&](const model::Service& s, int guard) -> int {
-    if (auto it = level.find(s.name); it != level.end()) return it->second;
-    int d = 0;
-    if (guard <= static_cast<int>(env.services.size())) {  // cycles are reported elsewhere
-      for (const auto& dep : s.dependsOn) {
-        if (auto it = byName.find(dep); it != byName.end()) d = std::max(d, depth(*it->second, guard + 1) + 1);
-      }
-    }
-    return level[s.name] = d;
-  };
-  std::map<int, double> longest;
-  for (const auto& s : env.services) {
-    double& l = longest[depth(s, 0)];
-    l = std::max(l, s.rollout.totalSeconds());
-  }
-  double total = 0;
-  for (const auto& [_, l] : longest) total += l;
-  constexpr double kJob = 6 * 3600, kSession = 12 * 3600;
-  if (total <= kJob) return;
+  // The limits the deploy workflow and the deploy role are compiled to: one fact
+  // (model/deploy_time.h), so that the warning fires exactly when the generated job's
+  // timeout is shorter than the deploy needs.
+  const model::DeployLimits limits = model::deployLimits(env);
+  if (!limits.exceedsJob()) return;
   const ast::Decl* d = st.decls.envs.at(env.name);
   const ast::Stmt* r = st.envViews[env.name].attr("rollout");
+  const bool onPush = env.deploy.kind == model::Deploy::Kind::OnPush;
   auto b = st.diags.report(Code::DeployTooLong, r ? r->value().range : d->nameRange,
-                           fmt::format("the holds and bakes of environment `{}`'s deploy add up to {} over {} wave{}, longer than the 6 hours a "
-                                       "GitHub-hosted job may run{}",
-                                       env.name, hoursMinutes(total), longest.size(), longest.size() == 1 ? "" : "s",
-                                       total > kSession ? " and the 12 hours a role session may last" : ""),
+                           fmt::format("the holds and bakes of environment `{}`'s deploy add up to {} over {} wave{}; with {} minutes for "
+                                       "steady states and tests{} its job needs {}, longer than the 6 hours a GitHub-hosted job may run{}",
+                                       env.name, hoursMinutes(limits.rolloutSeconds), limits.waves, limits.waves == 1 ? "" : "s",
+                                       model::kDeployMarginMinutes,
+                                       onPush ? fmt::format(" and {} for its images", model::kImageWaitMinutes) : std::string(),
+                                       hoursMinutes(limits.jobMinutesNeeded * 60.0),
+                                       limits.exceedsSession() ? " and the 12 hours a role session may last" : ""),
                            "deploy too long for one job");
   b.note("the waves run one after another, each as long as its longest rollout; services that depend on others wait for them");
+  b.note(fmt::format("the deploy job's `timeout-minutes` and its credentials' duration are at most {} minutes", model::kGithubJobLimitMinutes));
   b.help("shorten the holds or bakes, or let more services deploy in one wave (fewer `depends_on`); a self-hosted runner may run longer");
 }
 

@@ -25,7 +25,7 @@ const char* const kAwsVars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME", "AWS_MAX_ATTEMPTS", "AWS_ENDPOINT_URL",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 };
 
 /// Clears every AWS variable (restored at the end of the test) and points the shared
@@ -445,6 +445,115 @@ TEST_CASE("web identity from the environment", "[config][credentials]") {
   auto broken = makeDefaultCredentialsChain(stsConfig(transport), SharedConfig::fromStrings("", ""), "default",
                                             false, false);
   CHECK_THROWS_AS(broken->resolve(), CredentialsError);
+}
+
+TEST_CASE("web identity from GitHub Actions' OIDC token request", "[config][credentials]") {
+  TempDir dir;
+  EnvGuard env;
+  isolate(env, dir);
+  env.set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/deploy");
+  env.set("AWS_ROLE_SESSION_NAME", "gops-deploy-prod");
+  env.set("ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.example.net/oidc/token?api-version=2.0");
+  env.set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-secret");
+
+  auto transport = std::make_shared<FakeTransport>();
+  transport->push(200, R"({"count":1,"value":"gh.jwt.1"})");
+  transport->push(200, stsResponse("AssumeRoleWithWebIdentity"));
+  auto chain = makeDefaultCredentialsChain(stsConfig(transport), SharedConfig::fromStrings("", ""), "default",
+                                           false, false);
+  CHECK(chain->name() == "environment variables, web identity (GitHub Actions OIDC), profile default");
+  CHECK(chain->resolve().accessKeyId == "ASIAROLEKEY");
+  REQUIRE(transport->requests.size() == 2);
+  const HttpRequest& t = transport->requests[0];
+  CHECK(t.method == "GET");
+  CHECK(t.url() == "https://pipelines.example.net/oidc/token?api-version=2.0&audience=sts.amazonaws.com");
+  REQUIRE(findHeader(t.headers, "Authorization") != nullptr);
+  CHECK(*findHeader(t.headers, "Authorization") == "bearer request-secret");
+  const QueryParams p = formParams(transport->requests[1].body);
+  CHECK(p.at("Action") == "AssumeRoleWithWebIdentity");
+  CHECK(p.at("RoleArn") == "arn:aws:iam::123456789012:role/deploy");
+  CHECK(p.at("RoleSessionName") == "gops-deploy-prod");
+  CHECK(p.at("WebIdentityToken") == "gh.jwt.1");
+
+  // A token file, when set, is the source.
+  env.set("AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "file.jwt"));
+  auto fromFile = WebIdentityCredentialsProvider::fromEnvironment(stsConfig(transport));
+  REQUIRE(fromFile);
+  CHECK(fromFile->name() == "web identity");
+  env.set("AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt);
+
+  // Without id-token: write the endpoint refuses: an error naming the status, never the secret.
+  transport->push(401, "{}");
+  auto refused = WebIdentityCredentialsProvider::fromEnvironment(stsConfig(transport));
+  REQUIRE(refused);
+  try {
+    refused->resolve();
+    FAIL("no error");
+  } catch (const CredentialsError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("HTTP 401") != std::string::npos);
+    CHECK(what.find("id-token: write") != std::string::npos);
+    CHECK(what.find("request-secret") == std::string::npos);
+  }
+  // An answer without a token.
+  transport->push(200, R"({"count":0})");
+  CHECK_THROWS_AS(refused->resolve(), CredentialsError);
+  // Only the role, or only one of the two variables: not this source.
+  env.set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", std::nullopt);
+  CHECK_FALSE(WebIdentityCredentialsProvider::fromEnvironment(stsConfig(transport)));
+}
+
+TEST_CASE("a web identity session is renewed before it expires, with a new token each time", "[config][credentials]") {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string file = dir.write("token", "first.jwt");
+  auto transport = std::make_shared<FakeTransport>();
+  std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
+  auto sts = [&](const std::string& key, std::chrono::system_clock::time_point expires) {
+    std::string text = stsResponse("AssumeRoleWithWebIdentity");
+    text.replace(text.find("ASIAROLEKEY"), 11, key);
+    text.replace(text.find("2030-01-01T00:00:00Z"), 20, formatIso8601(expires));
+    transport->push(200, text);
+  };
+  ClientConfig config = stsConfig(transport);
+  config.clock = [&] { return now; };
+  WebIdentitySettings fromFile;
+  fromFile.roleArn = "arn:aws:iam::1:role/r";
+  fromFile.tokenFile = file;
+  fromFile.sessionName = "s1";
+  auto fileProvider = std::make_shared<WebIdentityCredentialsProvider>(fromFile, config);
+  CachingCredentialsProvider cache(fileProvider, [&] { return now; });
+  sts("ASIAONE", now + 1h);
+  CHECK(cache.resolve().accessKeyId == "ASIAONE");
+  dir.write("token", "second.jwt\n");  // the token rotates on disk
+  now += 50min;
+  CHECK(cache.resolve().accessKeyId == "ASIAONE");  // still 10 minutes left
+  sts("ASIATWO", now + 1h + 6min);
+  now += 6min;  // 4 minutes left: renewed, with the file read again
+  CHECK(cache.resolve().accessKeyId == "ASIATWO");
+  REQUIRE(transport->requests.size() == 2);
+  CHECK(formParams(transport->requests[0].body).at("WebIdentityToken") == "first.jwt");
+  CHECK(formParams(transport->requests[1].body).at("WebIdentityToken") == "second.jwt");
+
+  // GitHub Actions: a new OIDC token for each session.
+  transport->requests.clear();
+  WebIdentitySettings gh;
+  gh.roleArn = "arn:aws:iam::1:role/r";
+  gh.sessionName = "s2";
+  gh.githubRequestUrl = "http://127.0.0.1:9/token";
+  gh.githubRequestToken = "rt";
+  CachingCredentialsProvider ghCache(std::make_shared<WebIdentityCredentialsProvider>(gh, config), [&] { return now; });
+  for (int i = 1; i <= 3; ++i) {
+    transport->push(200, R"({"value":"gh.jwt.)" + std::to_string(i) + R"("})");
+    sts("ASIAGH" + std::to_string(i), now + 1h);
+    CHECK(ghCache.resolve().accessKeyId == "ASIAGH" + std::to_string(i));
+    now += 56min;
+  }
+  REQUIRE(transport->requests.size() == 6);
+  CHECK(transport->requests[0].url() == "http://127.0.0.1:9/token?audience=sts.amazonaws.com");
+  for (int i = 0; i < 3; ++i) {
+    CHECK(formParams(transport->requests[2 * i + 1].body).at("WebIdentityToken") == "gh.jwt." + std::to_string(i + 1));
+  }
 }
 
 TEST_CASE("web identity from a profile", "[config][credentials]") {

@@ -682,3 +682,44 @@ TEST_CASE("a comparison with the stable version: one alarm per colour the new ve
     CHECK_FALSE(a.contains("ok_actions"));
   }
 }
+
+TEST_CASE("the deploy's limits: waves added up, a margin, the image wait, IAM's session range", "[facts][limits]") {
+  model::Environment e = gops::testing::devEnvironment();
+  auto service = [](const std::string& name, double hold, std::vector<std::string> deps = {}) {
+    model::Service s;
+    s.name = name;
+    s.rollout.kind = model::Rollout::Kind::Canary;
+    s.rollout.steps.push_back({10, hold});
+    s.dependsOn = std::move(deps);
+    return s;
+  };
+  // db (2h) and cache (30m) deploy together; api (1h) after db: 3 hours over 2 waves.
+  e.services = {service("api", 3600, {"db"}), service("cache", 1800), service("db", 7200)};
+  model::DeployLimits l = model::deployLimits(e);
+  CHECK(model::deployWaves(e) == std::vector<std::vector<std::string>>{{"cache", "db"}, {"api"}});
+  CHECK(l.waves == 2);
+  CHECK(l.rolloutSeconds == 3 * 3600);
+  CHECK(l.jobMinutesNeeded == 180 + model::kDeployMarginMinutes);
+  CHECK(l.jobTimeoutMinutes == 210);
+  CHECK(l.sessionSeconds == 210 * 60);
+  CHECK_FALSE(l.exceedsJob());
+  // An on_push environment also waits for its images.
+  e.deploy.kind = model::Deploy::Kind::OnPush;
+  e.deploy.branch = "main";
+  CHECK(model::deployLimits(e).jobMinutesNeeded == 180 + model::kDeployMarginMinutes + model::kImageWaitMinutes);
+  // A short deploy still gets IAM's minimum session; a long one is capped at GitHub's limit.
+  e.services = {service("api", 60)};
+  e.deploy.kind = model::Deploy::Kind::Manual;
+  CHECK(model::deployLimits(e).jobTimeoutMinutes == 1 + 30);
+  CHECK(model::deployLimits(e).sessionSeconds == model::kRoleSessionMinSeconds);
+  e.services = {service("api", 6 * 3600)};
+  l = model::deployLimits(e);
+  CHECK(l.exceedsJob());
+  CHECK(l.jobTimeoutMinutes == model::kGithubJobLimitMinutes);
+  CHECK(l.sessionSeconds == model::kGithubJobLimitMinutes * 60);
+  // The facts carry the same numbers, and the backends compile them (workflows, terraform).
+  model::AppModel app = gops::testing::shopApp();
+  app.environments.push_back(e);
+  EnvFacts f(app, app.environments.front());
+  CHECK(f.deployLimits.sessionSeconds == l.sessionSeconds);
+}

@@ -13,6 +13,7 @@
 #include "deploy_facts/env_facts.h"
 #include "deploy_facts/files.h"
 #include "deploy_facts/outputs.h"
+#include "model/deploy_time.h"
 #include "plan/writer.h"
 
 namespace gops::backend::plan {
@@ -219,30 +220,7 @@ contract::Plan build(const model::AppModel& app, const model::Environment& env, 
   return build(facts::EnvFacts(app, env), notice);
 }
 
-std::vector<std::vector<std::string>> waves(const model::Environment& env) {
-  std::map<std::string, int> level;
-  std::map<std::string, const Service*> byName;
-  for (const auto& s : env.services) byName[s.name] = &s;
-  // Depth-first; the checker guarantees the graph is acyclic and names exist.
-  std::function<int(const Service&, int)> depth = [&](const Service& s, int guard) -> int {
-    if (auto it = level.find(s.name); it != level.end()) return it->second;
-    if (guard > static_cast<int>(env.services.size())) return 0;  // defensive: never loop
-    int d = 0;
-    for (const auto& dep : s.dependsOn) {
-      if (auto it = byName.find(dep); it != byName.end()) d = std::max(d, depth(*it->second, guard + 1) + 1);
-    }
-    level[s.name] = d;
-    return d;
-  };
-  std::vector<std::vector<std::string>> out;
-  for (const auto& s : env.services) {
-    int d = depth(s, 0);
-    if (out.size() <= static_cast<std::size_t>(d)) out.resize(static_cast<std::size_t>(d) + 1);
-    out[static_cast<std::size_t>(d)].push_back(s.name);
-  }
-  for (auto& w : out) std::sort(w.begin(), w.end());
-  return out;
-}
+std::vector<std::vector<std::string>> waves(const model::Environment& env) { return model::deployWaves(env); }
 
 Output generate(const model::AppModel& app, const Options& o) {
   Output out;

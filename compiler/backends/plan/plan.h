@@ -29,6 +29,8 @@ gops::plan::Plan build(const model::AppModel& app, const model::Environment& env
 
 /// Services in deployment waves: each wave's services deploy in parallel, after
 /// every service they depend on (in earlier waves). Sorted by name within a wave.
+/// The model's computation (model/deploy_time.h), which the checker's W0511 and the
+/// deploy workflow's limits use too.
 std::vector<std::vector<std::string>> waves(const model::Environment& env);
 
 }  // namespace gops::backend::plan

@@ -103,8 +103,8 @@ void EnvWriter::deployRole() {
   std::string ledger = n_.ledgerPath();
   st.push_back({"DeployLedger",
                 false,
-                {"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath",
-                 "ssm:PutParameter"},
+                {"ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters",
+                 "ssm:GetParametersByPath", "ssm:PutParameter"},
                 {n_.arn("ssm", "parameter" + ledger), n_.arn("ssm", fmt::format("parameter{}/*"_cf, ledger))},
                 {},
                 {},
@@ -120,6 +120,9 @@ void EnvWriter::deployRole() {
     b.str("assume_role_policy", policyDocument({trust}));
     b.str("description", fmt::format("GitHub Actions of {} deploy {} {} with this role (environment {} only)"_cf,
                                      app_.app.repository, app_.app.name, env_.name, env_.name));
+    // Sessions as long as the deploy job may run (model/deploy_time.h): the workflow's
+    // role-duration-seconds is the same number, and may not exceed this.
+    b.num("max_session_duration", f_.deployLimits.sessionSeconds);
     b.str("name", n_.deployRole());
     b.str("path", n_.rolePath());
   });

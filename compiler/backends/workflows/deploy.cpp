@@ -40,10 +40,9 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
   }
   if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
   j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});
-  double longest = e.rollout.totalSeconds();
-  for (const auto& s : e.services) longest = std::max(longest, s.rollout.totalSeconds());
-  int timeout = std::min(kJobLimitMinutes, static_cast<int>((longest + 59) / 60) + 30 + (onPush ? kImageWaitMinutes : 0));
-  j["timeout-minutes"] = timeout;
+  // The waves' holds and bakes plus a margin (plus the image wait), at most GitHub's
+  // limit: the same fact as the checker's W0511 and the deploy role's session length.
+  j["timeout-minutes"] = f.deployLimits.jobTimeoutMinutes;
   Node& env = j["env"];
   env["GOPS_SPEC"] = spec_;
   env["GOPS_APP"] = app_.app.name;
@@ -62,7 +61,9 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
       "  exit 1\n"
       "fi\n";
   steps.add(tag);
-  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name)));
+  // Credentials for the whole job (the tests after the apply and the final rollback
+  // included); the deploy role's max_session_duration is the same number.
+  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name), f.deployLimits.sessionSeconds));
 
   const std::set<std::string>& repositories = f.ecrRepositories;
   if (!repositories.empty()) {
@@ -96,9 +97,14 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
     gate["run"] = fmt::format("gops promote \"$GOPS_SPEC\" --check {} {} --image-tag \"$IMAGE_TAG\"", p->from, e.name);
     steps.add(gate);
   }
+  // gops renews its own credentials for as long as the rollout holds, and `exec` makes
+  // it the step's process, so that a cancelled job's SIGINT (then SIGTERM) reaches it:
+  // it rolls back before it exits (docs/runtime.md, Signals).
+  const std::string session = fmt::format("gops-deploy-{}", e.name);
   Node apply = step(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)));
-  if (!e.tests.empty()) apply["id"] = "apply";
-  apply["run"] = "gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"";
+  apply["id"] = "apply";
+  gopsCredentials(apply, f.names.deployRoleArn(), session);
+  apply["run"] = std::string(kOwnCredentials) + "exec gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"\n";
   steps.add(apply);
   for (const auto& t : e.tests) {
     Node test = step(fmt::format("Test {}", t));
@@ -120,6 +126,21 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
     record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
     steps.add(record);
   }
+  // Last: when the job failed or was cancelled after the apply started, a deploy that
+  // died half-way (killed before its rollback ended) is rolled back here. When the apply
+  // rolled back itself, never took the lock, or deployed (a test failed), nothing died
+  // and this does nothing (exit 0).
+  Node undo = step("Roll back a deploy that died (gops rollback --if-dead)");
+  undo["if"] = "${{ (failure() || cancelled()) && steps.apply.outcome != 'skipped' }}";
+  undo["timeout-minutes"] = kRecoveryMinutes;
+  gopsCredentials(undo, f.names.deployRoleArn(), session);
+  undo["run"] = std::string(kOwnCredentials) +
+                "set +e\n"
+                "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead\n"
+                "rc=$?\n"
+                "# 0: nothing had died; 3: a dead deploy was rolled back; else its rollback failed\n"
+                "if [ \"$rc\" != 0 ] && [ \"$rc\" != 3 ]; then exit \"$rc\"; fi\n";
+  steps.add(undo);
   w["jobs"]["deploy"] = j;
   return w;
 }

@@ -76,14 +76,8 @@ Node Generator::driftChecks() const {
         "  echo '```'\n"
         "  tail -c 30000 terraform.log\n"
         "  echo '```'\n"
-        "} > drift.md\n"
-        "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"
-        "  --json number,title --jq \".[] | select(.title == \\\"$TITLE\\\") | .number\" | head -n 1)\n"
-        "if [ -n \"$number\" ]; then\n"
-        "  gh issue comment \"$number\" --repo \"$GITHUB_REPOSITORY\" --body-file drift.md\n"
-        "else\n"
-        "  gh issue create --repo \"$GITHUB_REPOSITORY\" --title \"$TITLE\" --body-file drift.md\n"
-        "fi\n";
+        "} > drift.md\n" +
+        openOrCommentIssue("drift.md");
     steps.add(issue);
     w["jobs"][fmt::format("drift-{}", e.name)] = j;
   }

@@ -7,6 +7,7 @@
 ///   deploy.cpp           deploy-<env>.yml
 ///   infrastructure.cpp   infrastructure.yml
 ///   drift_rollback.cpp   drift.yml and rollback.yml
+///   reconcile.cpp        reconcile.yml
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +72,9 @@ class Generator {
   // drift_rollback.cpp
   Node driftChecks() const;
   Node rollback() const;
+
+  // reconcile.cpp
+  Node reconcile() const;
 
   const model::AppModel& app_;
   std::optional<facts::AppFacts> own_;  ///< when the caller gave no facts

@@ -66,12 +66,13 @@ Node checkout() {
   return s;
 }
 
-Node awsCredentials(std::string role, const std::string& region, std::string session) {
+Node awsCredentials(std::string role, const std::string& region, std::string session, int durationSeconds) {
   Node s = step("AWS credentials (OIDC)");
   s["uses"] = uses("aws-actions/configure-aws-credentials");
   s["with"]["role-to-assume"] = std::move(role);
   s["with"]["aws-region"] = region;
   s["with"]["role-session-name"] = std::move(session);
+  if (durationSeconds > 0) s["with"]["role-duration-seconds"] = durationSeconds;
   return s;
 }
 
@@ -113,6 +114,23 @@ Node installGops() {
       "test \"$(\"$RUNNER_TEMP/gops/bin/gops\" --version)\" = \"gops $GOPS_VERSION\"\n"
       "echo \"$RUNNER_TEMP/gops/bin\" >> \"$GITHUB_PATH\"\n";
   return s;
+}
+
+void gopsCredentials(Node& step, const std::string& role, const std::string& session) {
+  step["env"]["AWS_ROLE_ARN"] = role;
+  step["env"]["AWS_ROLE_SESSION_NAME"] = session;
+}
+
+std::string openOrCommentIssue(const std::string& bodyFile) {
+  return fmt::format(
+      "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"
+      "  --json number,title --jq \".[] | select(.title == \\\"$TITLE\\\") | .number\" | head -n 1)\n"
+      "if [ -n \"$number\" ]; then\n"
+      "  gh issue comment \"$number\" --repo \"$GITHUB_REPOSITORY\" --body-file {0}\n"
+      "else\n"
+      "  gh issue create --repo \"$GITHUB_REPOSITORY\" --title \"$TITLE\" --body-file {0}\n"
+      "fi\n",
+      bodyFile);
 }
 
 std::string upper(std::string s) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "backends/workflows/yaml.h"
+#include "model/deploy_time.h"
 
 namespace gops::backend::workflows {
 
@@ -17,10 +18,13 @@ inline constexpr std::string_view kRunner = "ubuntu-latest";
 inline constexpr std::string_view kTerraformVersion = "1.10.5";  // the Terraform modules need >= 1.10
 inline constexpr std::string_view kCheckovVersion = "3.3.30";
 /// How long an on_push deploy waits for its images to appear in ECR (build.yml or
-/// another pipeline pushes them).
-inline constexpr int kImageWaitMinutes = 30;
-/// GitHub-hosted jobs stop after 6 hours.
-inline constexpr int kJobLimitMinutes = 360;
+/// another pipeline pushes them): part of the deploy's limits (model/deploy_time.h).
+inline constexpr int kImageWaitMinutes = model::kImageWaitMinutes;
+/// How long a step that rolls a dead deploy back may run (its restores wait for a
+/// steady state, at most 15 minutes a wave).
+inline constexpr int kRecoveryMinutes = 30;
+/// How often reconcile.yml looks for a deploy that died.
+inline constexpr std::string_view kReconcileCron = "*/15 * * * *";
 
 /// `uses:` of a pinned action: `action@commit # version`. Throws for an action without a pin.
 yaml::Node uses(std::string_view action);
@@ -28,7 +32,8 @@ yaml::Node uses(std::string_view action);
 yaml::Node permissions(std::initializer_list<std::pair<const char*, const char*>> scopes);
 yaml::Node step(std::string name);
 yaml::Node checkout();
-yaml::Node awsCredentials(std::string role, const std::string& region, std::string session);
+/// `durationSeconds` > 0: `role-duration-seconds` (at most the role's max_session_duration).
+yaml::Node awsCredentials(std::string role, const std::string& region, std::string session, int durationSeconds = 0);
 yaml::Node setupTerraform();
 yaml::Node uploadSarif(const std::string& file, const std::string& category);
 /// The one way every workflow gets gops: a release archive (an install prefix:
@@ -36,6 +41,19 @@ yaml::Node uploadSarif(const std::string& file, const std::string& category);
 /// checked against GOPS_SHA256, and required to be the version that generated the
 /// workflows.
 yaml::Node installGops();
+
+/// Lets gops assume `role` itself from the job's OIDC token (docs/runtime.md,
+/// credentials), renewing the session for as long as it runs: the step's env gets
+/// AWS_ROLE_ARN and AWS_ROLE_SESSION_NAME; its script must start with
+/// kOwnCredentials, which drops the keys configure-aws-credentials exported (they
+/// would come first and cannot be renewed). The job needs `id-token: write`.
+void gopsCredentials(yaml::Node& step, const std::string& role, const std::string& session);
+inline constexpr std::string_view kOwnCredentials =
+    "# gops assumes the role from the job's OIDC token itself and renews the session while it runs\n"
+    "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n";
+/// A script that comments on the open issue titled $TITLE with `bodyFile`, or opens it
+/// (`gh`, with GH_TOKEN and `issues: write`).
+std::string openOrCommentIssue(const std::string& bodyFile);
 
 std::string upper(std::string s);
 /// A string literal in a GitHub expression: '...' with ' doubled.

@@ -39,6 +39,7 @@ Output Generator::run() {
   bool drift = std::any_of(envs_.begin(), envs_.end(), [](const auto& e) { return e.driftCheck.has_value(); });
   if (drift) file("drift.yml", "drift detection", driftChecks());
   if (!serviceNames().empty()) file("rollback.yml", "rollbacks", rollback());
+  if (!serviceNames().empty()) file("reconcile.yml", "recovery of deploys that died", reconcile());
   std::sort(out_.files.begin(), out_.files.end(), [](const File& a, const File& b) { return a.path < b.path; });
   return std::move(out_);
 }

@@ -6,9 +6,12 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "gops/aws/client.h"
 #include "gops/aws/encoding.h"
 #include "gops/aws/error.h"
+#include "gops/aws/http.h"
 
 namespace gops::aws {
 
@@ -117,15 +120,66 @@ WebIdentityCredentialsProvider::WebIdentityCredentialsProvider(WebIdentitySettin
 std::shared_ptr<WebIdentityCredentialsProvider> WebIdentityCredentialsProvider::fromEnvironment(
     const ClientConfig& stsConfig) {
   auto role = stsConfig.env.get("AWS_ROLE_ARN");
-  auto file = stsConfig.env.get("AWS_WEB_IDENTITY_TOKEN_FILE");
-  if (!role || !file) return nullptr;
-  WebIdentitySettings settings{*role, expandHome(*file, stsConfig.env),
-                               stsConfig.env.getOr("AWS_ROLE_SESSION_NAME", "")};
+  if (!role) return nullptr;
+  WebIdentitySettings settings;
+  settings.roleArn = *role;
+  settings.sessionName = stsConfig.env.getOr("AWS_ROLE_SESSION_NAME", "");
+  if (auto file = stsConfig.env.get("AWS_WEB_IDENTITY_TOKEN_FILE")) {
+    settings.tokenFile = expandHome(*file, stsConfig.env);
+  } else {
+    auto url = stsConfig.env.get("ACTIONS_ID_TOKEN_REQUEST_URL");
+    auto token = stsConfig.env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+    if (!url || !token) return nullptr;
+    settings.githubRequestUrl = *url;
+    settings.githubRequestToken = *token;
+  }
   return std::make_shared<WebIdentityCredentialsProvider>(std::move(settings), stsConfig);
 }
 
+std::string requestGithubOidcToken(const std::string& requestUrl, const std::string& requestToken,
+                                   const std::string& audience, const std::shared_ptr<HttpTransport>& transport) {
+  const std::string what = "web identity: the GitHub Actions OIDC token request";
+  ParsedUrl url;
+  try {
+    url = parseUrl(requestUrl, true);
+  } catch (const ConfigError&) {
+    throw CredentialsError(what + ": ACTIONS_ID_TOKEN_REQUEST_URL is not an http(s) URL");
+  }
+  HttpRequest request;
+  request.method = "GET";
+  request.scheme = url.scheme;
+  request.host = url.host;
+  request.path = url.path;
+  request.query = url.query + (url.query.empty() ? "" : "&") + "audience=" + uriEncode(audience);
+  request.headers = {{"Authorization", "bearer " + requestToken},
+                     {"Accept", "application/json; api-version=2.0"},
+                     {"Host", url.host}};
+  HttpResponse response;
+  try {
+    std::shared_ptr<HttpTransport> t = transport ? transport : makeCurlTransport();
+    response = t->send(request);
+  } catch (const Error& e) {
+    throw CredentialsError(what + " failed: " + e.what());
+  }
+  if (response.status != 200) {
+    throw CredentialsError(what + " failed: HTTP " + std::to_string(response.status) +
+                           " (is the job allowed `permissions: id-token: write`?)");
+  }
+  std::string token;
+  try {
+    token = nlohmann::json::parse(response.body).at("value").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw CredentialsError(what + ": the answer has no token (`value`)");
+  }
+  if (token.empty()) throw CredentialsError(what + ": the answer's token is empty");
+  return token;
+}
+
 std::optional<Credentials> WebIdentityCredentialsProvider::tryResolve() {
-  const std::string token = readTokenFile(settings_.tokenFile);
+  const std::string token =
+      settings_.tokenFile.empty()
+          ? requestGithubOidcToken(settings_.githubRequestUrl, settings_.githubRequestToken, settings_.audience, stsConfig_.transport)
+          : readTokenFile(settings_.tokenFile);
   QueryParams params;
   params["RoleArn"] = settings_.roleArn;
   params["RoleSessionName"] =
@@ -222,8 +276,11 @@ std::optional<Credentials> resolveProfile(const SharedConfig& shared, const std:
 
   const std::string sessionName = get("role_session_name");
   if (const std::string tokenFile = get("web_identity_token_file"); !tokenFile.empty()) {
-    WebIdentityCredentialsProvider provider(
-        WebIdentitySettings{roleArn, expandHome(tokenFile, sts.env), sessionName}, sts);
+    WebIdentitySettings settings;
+    settings.roleArn = roleArn;
+    settings.tokenFile = expandHome(tokenFile, sts.env);
+    settings.sessionName = sessionName;
+    WebIdentityCredentialsProvider provider(std::move(settings), sts);
     return provider.tryResolve();
   }
   const std::string sourceProfile = get("source_profile");

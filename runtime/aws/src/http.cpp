@@ -59,7 +59,7 @@ std::string HttpRequest::url() const {
   return out;
 }
 
-ParsedUrl parseUrl(std::string_view url) {
+ParsedUrl parseUrl(std::string_view url, bool allowQuery) {
   struct UrlDeleter {
     void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
   };
@@ -89,7 +89,8 @@ ParsedUrl parseUrl(std::string_view url) {
   if (!port.empty()) out.host += ":" + port;
   out.path = part(CURLUPART_PATH);
   if (out.path.empty()) out.path.push_back('/');  // (not = "/": GCC 12 -Wrestrict false positive)
-  if (!part(CURLUPART_QUERY).empty()) {
+  out.query = part(CURLUPART_QUERY);
+  if (!out.query.empty() && !allowQuery) {
     throw ConfigError("endpoint URL '" + text + "' must not have a query string");
   }
   return out;

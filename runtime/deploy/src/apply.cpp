@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "executor.h"
 
@@ -115,6 +116,10 @@ void Session::registerJobs() {
 int Session::run() {
   started_ = nowIso();
   const std::string& app = plan_.app;
+  if (o_.ifDead) {
+    int rc = kExitOk;
+    if (!prepareIfDead(rc)) return rc;
+  }
   try {
     loadInputs();
   } catch (const DeployError& e) {
@@ -134,11 +139,26 @@ int Session::run() {
     int rc = kExitFailed;
     if (!prepareResume(rc)) return rc;
   }
+  // A signal before anything changed: stop here.
+  auto cancelledBeforeChanges = [&] {
+    if (!cancelled_ && !mustStop()) return false;
+    lock_.release();
+    report_.emit("result", "", {{"status", "cancelled"}, {"exit", kExitFailed}},
+                 fmt::format("gops {}: {} before anything changed; nothing was changed", verb(), cancelReason_));
+    return true;
+  };
+  if (cancelledBeforeChanges()) return kExitFailed;
   std::string heldBy;
   try {
-    if (!lock_.acquire({o_.owner, deployId_, o_.imageTag, verb(), started_, o_.lockTtlSeconds}, heldBy)) {
+    if (!lock_.acquire({o_.owner, deployId_, o_.imageTag, verb(), started_, o_.heartbeatSeconds}, heldBy)) {
+      if (o_.ifDead) {
+        // Another live command holds it now: the deploy is not dead any more.
+        report_.emit(o_.preStep ? "dead_deploy_result" : "result", "", {{"status", "nothing_to_do"}, {"held_by", heldBy}, {"exit", kExitOk}},
+                     fmt::format("gops rollback --if-dead: another command holds the lock now ({}); nothing to roll back", heldBy));
+        return o_.preStep ? kExitFailed : kExitOk;
+      }
       report_.emit("result", "", {{"status", "locked"}, {"held_by", heldBy}, {"exit", kExitFailed}},
-                   fmt::format("gops {}: environment {} is locked by another apply ({}); nothing was changed", verb(), env_, heldBy));
+                   fmt::format("gops {}: environment {} is locked by another command ({}); nothing was changed", verb(), env_, heldBy));
       return kExitFailed;
     }
   } catch (const std::exception& e) {
@@ -146,7 +166,13 @@ int Session::run() {
                  fmt::format("gops apply: cannot take the lock: {}", awsMessage(e)));
     return kExitFailed;
   }
-  report_.emit("locked", "", {{"deploy_id", deployId_}}, fmt::format("lock taken: deploy {}", deployId_));
+  report_.emit("locked", "", {{"deploy_id", deployId_}, {"heartbeat_seconds", o_.heartbeatSeconds}},
+               fmt::format("lock taken: deploy {}", deployId_));
+  if (o_.ifDead && !stillDead()) {
+    lock_.release();
+    return kExitOk;
+  }
+  if (!o_.rollback && cancelledBeforeChanges()) return kExitFailed;
   if (resumed_) {
     report_.emit("resume", "", {{"deploy_id", deployId_}, {"image_tag", o_.imageTag}, {"started", started_}},
                  fmt::format("resuming deploy {} of image tag {} (started {})", deployId_, o_.imageTag, started_));
@@ -174,7 +200,20 @@ int Session::run() {
   }
 
   report_.startLive();
-  for (const auto& wave : waves_) {
+  for (std::size_t w = 0; w < waves_.size(); ++w) {
+    const auto& wave = waves_[w];
+    // A signal (or the heartbeat at risk) between waves: the waves after it do not start.
+    if (stopped_ || (!o_.rollback && (cancelled_ || heartbeatAtRisk_ || stopRequested()))) {
+      const std::optional<StepFailed> why = stopped_ ? std::nullopt : stopRequested();
+      for (std::size_t later = w; later < waves_.size(); ++later) {
+        for (const plan::Service* s : waves_[later]) {
+          if (o_.onlyService.empty() || s->name == o_.onlyService) summary["services"][s->name] = "not_started";
+        }
+      }
+      summary["reason"] = fmt::format("{} before wave {} of {}", why ? why->reason : stopReason_, w + 1, waves_.size());
+      exitCode = kExitRolledBack;
+      break;
+    }
     std::vector<ServiceRun> runs;
     for (const plan::Service* s : wave) {
       ServiceRun r = newRun(*s);
@@ -207,7 +246,7 @@ int Session::run() {
     for (auto& r : runs) {
       if (r.failed && (!first || (first->failed->trigger == "wave" && r.failed->trigger != "wave"))) first = &r;
       if (r.failed) {
-        summary["services"][r.name] = o_.rollback ? "failed" : r.rollbackOk ? "rolled_back" : "rollback_failed";
+        summary["services"][r.name] = stopped_ ? "interrupted" : o_.rollback ? "failed" : r.rollbackOk ? "rolled_back" : "rollback_failed";
         allRolledBack = allRolledBack && r.rollbackOk;
       } else if (r.skipped) {
         summary["services"][r.name] = "not_started";
@@ -234,15 +273,18 @@ int Session::run() {
       break;
     }
     // The wave rolls back as a whole: the services it had deployed get their previous
-    // revision back, so the environment does not end half on the new release.
+    // revision back, so the environment does not end half on the new release (unless
+    // the session must stop at once: then nothing more changes).
     for (auto& r : runs) {
-      if (!r.ok) continue;
+      if (!r.ok || stopped_) continue;
       allRolledBack = restoreDeployed(r, fmt::format("{} of the same wave failed: {}", first->name, first->failed->reason), summary) && allRolledBack;
     }
     exitCode = allRolledBack ? kExitRolledBack : kExitRollbackIncomplete;
     break;
   }
   report_.stopLive();
+  if (stopped_) return finishStopped(summary);
+  if (o_.ifDead && exitCode == kExitOk) exitCode = kExitRolledBack;  // a dead deploy, rolled back
   return finish(exitCode, summary);
 }
 
@@ -260,7 +302,10 @@ int Session::finish(int exitCode, json& summary) {
     }
   }
   if (o_.rollback) summary["kind"] = "rollback";
-  summary["status"] = exitCode == kExitOk ? (o_.rollback ? "restored" : "succeeded") : exitCode == kExitRolledBack ? "rolled_back" : "rollback_failed";
+  if (o_.ifDead && dead_) summary["rolled_back_deploy"] = dead_->deploy.value("deploy_id", "");
+  const bool restored = o_.rollback && (exitCode == kExitOk || (o_.ifDead && exitCode == kExitRolledBack));
+  summary["status"] = restored ? "restored" : exitCode == kExitOk ? "succeeded" : exitCode == kExitRolledBack ? "rolled_back" : "rollback_failed";
+  if (cancelled_ && !o_.rollback) summary["cancelled"] = nowIso();
   summary["ended"] = nowIso();
   try {
     ledger_.put("deploy", summary);
@@ -269,25 +314,56 @@ int Session::finish(int exitCode, json& summary) {
   }
   journal_.write({{"deploy_id", deployId_}, {"phase", "apply_end"}, {"status", summary["status"]}});
   lock_.release();
-  std::string text = exitCode == kExitOk && o_.rollback ? fmt::format("gops rollback: {} {} restored", app, env_)
-                     : exitCode == kExitOk ? fmt::format("gops apply: {} {} deployed {}{}", app, env_, o_.imageTag, resumed_ ? " (resumed)" : "")
-                     : exitCode == kExitRolledBack
-                         ? fmt::format("gops apply: rolled back ({}); {} {} runs what it ran before", summary.value("reason", ""), app, env_)
-                         : fmt::format("gops {}: the rollback is INCOMPLETE ({}); see docs/runtime.md, Recovery", verb(), summary.value("reason", ""));
-  report_.emit("result", "", {{"status", summary["status"]}, {"deploy_id", deployId_}, {"exit", exitCode}}, text);
+  std::string text =
+      restored && o_.ifDead
+          ? fmt::format("{}: the dead deploy {} of {} {} is rolled back; it runs what it ran before{}",
+                        o_.preStep ? "gops apply --rollback-dead" : "gops rollback", summary.value("rolled_back_deploy", "?"), app, env_,
+                        o_.preStep ? fmt::format("; now deploying {}", o_.imageTag) : "")
+      : restored ? fmt::format("gops rollback: {} {} restored", app, env_)
+      : exitCode == kExitOk ? fmt::format("gops apply: {} {} deployed {}{}", app, env_, o_.imageTag, resumed_ ? " (resumed)" : "")
+      : exitCode == kExitRolledBack && cancelled_
+          ? fmt::format("gops apply: {}: rolled back; {} {} runs what it ran before{}", cancelReason_, app, env_, [&] {
+              // Waves deployed before the signal stay deployed, as after a failure.
+              std::vector<std::string> kept;
+              for (auto it = summary["services"].begin(); it != summary["services"].end(); ++it) {
+                if (it.value() == "succeeded") kept.push_back(it.key());
+              }
+              return kept.empty() ? std::string()
+                                  : fmt::format(", but for {} of the waves before, which stay on {}", fmt::join(kept, ", "), o_.imageTag);
+            }())
+      : exitCode == kExitRolledBack
+          ? fmt::format("gops apply: rolled back ({}); {} {} runs what it ran before", summary.value("reason", ""), app, env_)
+          : fmt::format("gops {}: the rollback is INCOMPLETE ({}); see docs/runtime.md, Recovery", verb(), summary.value("reason", ""));
+  json fields = {{"status", summary["status"]}, {"deploy_id", deployId_}, {"exit", exitCode}};
+  if (cancelled_) fields["cancelled"] = cancelReason_;
+  report_.emit(o_.preStep ? "dead_deploy_result" : "result", "", fields, text);
   return exitCode;
 }
 
 }  // namespace exec
 
 int rollback(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options) {
+  if (options.out == nullptr) throw std::logic_error("gops::deploy::rollback: ApplyOptions::out is null");
   ApplyOptions o = options;
   o.rollback = true;
-  return apply(aws, bundle, o);
+  exec::Session s(aws, bundle, o);
+  return s.run();
 }
 
 int apply(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options) {
   if (options.out == nullptr) throw std::logic_error("gops::deploy::apply: ApplyOptions::out is null");
+  if (options.rollback) return rollback(aws, bundle, options);
+  if (options.rollbackDead && !options.resume) {
+    // Roll a dead deploy back first (nothing to do: exit 0), then deploy.
+    ApplyOptions first = options;
+    first.ifDead = true;
+    first.preStep = true;
+    first.onlyService.clear();
+    first.toRevision.clear();
+    const int rc = rollback(aws, bundle, first);
+    if (rc != kExitOk && rc != kExitRolledBack) return rc;
+    if (options.interrupts && options.interrupts->count > 0) return kExitFailed;  // cancelled in between
+  }
   exec::Session s(aws, bundle, options);
   return s.run();
 }

@@ -1,7 +1,6 @@
 #include "native.h"
 
 #include <algorithm>
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -245,7 +244,13 @@ void NativeExecutor::rollBack(ServiceRun& r) {
     if (Steady::now() >= deadline) {
       throw DeployError(fmt::format("the service did not run {} again within {} s", r.prevTaskDef, formatNumber(plan::kStabilizeTimeout)));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(s_.o_.pollSeconds * 1000)));
+    // Each poll renews the lock's heartbeat; a second signal, the grace time over or
+    // the lock lost stop the wait (ECS goes on with its rollback on its own).
+    if (s_.mustStop()) {
+      const std::lock_guard lock(s_.stopMutex_);
+      throw DeployError(fmt::format("stopped waiting for ECS's rollback to {}: {}", r.prevTaskDef, s_.stopReason_));
+    }
+    s_.nap(s_.o_.pollSeconds);
   }
   if (updatedBack) {
     json config = s_.fileDoc(r.svc->serviceFile).value("deploymentConfiguration", json::object());

@@ -190,13 +190,23 @@ std::vector<std::string> Session::preflight() {
       }
     }
   }
-  // 4. The lock.
-  guard("the lock", [&] {
+  // 4. The lock (--if-dead: taking it tells; a live holder means nothing is dead).
+  bool locked = false;
+  if (!o_.ifDead) guard("the lock", [&] {
     if (auto lock = lock_.heldByAnother()) {
-      problems.push_back(fmt::format("environment {} is locked by another apply ({}); try again when it has finished", env_,
-                                     Lock::describe(*lock)));
+      locked = true;
+      problems.push_back(fmt::format("environment {} is locked by another {} ({}); try again when it has finished", env_,
+                                     lock->value("command", "apply"), Lock::describe(*lock)));
     }
   });
+  // 5. The last deploy did not die half-way (its task sets would still serve traffic):
+  //    a plain apply is refused with the commands that fix it.
+  if (!o_.rollback && !o_.resume && !locked) {
+    guard("the last deploy", [&] {
+      std::string alive;
+      if (auto dead = findDeadDeploy(alive)) problems.push_back(deadDeployProblem(*dead));
+    });
+  }
   return problems;
 }
 

@@ -40,6 +40,14 @@ bool Session::prepareResume(int& exitCode) {
                              env_, dep->value("deploy_id", "?")));
     return false;
   }
+  if (dep->contains("cancelled") || dep->contains("interrupted")) {
+    exitCode = kExitFailed;
+    report_.emit("result", "", {{"status", "cannot_resume"}, {"exit", exitCode}},
+                 fmt::format("gops apply --resume: deploy {} was stopped ({}) before its rollback finished; undo it with "
+                             "gops rollback, then gops apply; nothing was changed",
+                             dep->value("deploy_id", "?"), dep->value("reason", "a signal")));
+    return false;
+  }
   if (dep->value("image_tag", "") != o_.imageTag) {
     exitCode = kExitFailed;
     report_.emit("result", "", {{"status", "cannot_resume"}, {"image_tag", dep->value("image_tag", "")}, {"exit", exitCode}},

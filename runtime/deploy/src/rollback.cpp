@@ -14,6 +14,11 @@ bool Session::rollback(ServiceRun& r, const StepFailed& why) {
   journal_.write({{"deploy_id", deployId_}, {"service", r.name}, {"phase", "rollback_start"}, {"reason", why.reason}});
   std::vector<std::string> failures;
   r.executor->undo(r, [&](const std::string& what, const std::function<void()>& f) {
+    if (mustStop()) {  // a second signal, the grace time over, the lock lost: nothing more
+      const std::lock_guard lock(stopMutex_);
+      failures.push_back(fmt::format("{}: not done ({})", what, stopReason_));
+      return;
+    }
     try {
       f();
       report_.emit("restored", r.name, {{"what", what}}, fmt::format("restored: {}", what));

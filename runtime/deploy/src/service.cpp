@@ -92,6 +92,12 @@ void Session::deployService(ServiceRun& r) {
   double left = 0;
   for (std::size_t i = from; i < n; ++i) left += plannedSeconds(steps[i]);
   for (std::size_t i = from; i < n; ++i) {
+    // Before each step: the heartbeat and the signals; a deploy also stops for a failure
+    // of its wave or a cancel (a restore goes on until it must stop at once).
+    checkStop();
+    if (!r.restoring) {
+      if (auto f = stopRequested()) throw *f;
+    }
     const plan::Step& step = steps[i];
     const std::string action(plan::actionName(step));
     r.step = action;

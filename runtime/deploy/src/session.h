@@ -86,15 +86,22 @@ class Session {
 
   /// Every wait and hold of a rollout goes through here (watch.cpp): until `done`
   /// (a wait, when given) holds or `seconds` pass (a timeout for a wait, the end of a
-  /// hold), looking every poll first at stopRequested(), then at checkWatch() (neither
-  /// for a restore). `status` is the live line's text. The one loop that sleeps during
-  /// a rollout: where a lock heartbeat or refreshed credentials would go too.
+  /// hold), looking every poll first at checkStop() (the lock's heartbeat renewed, the
+  /// signals), then at stopRequested() and checkWatch() (neither for a restore).
+  /// `status` is the live line's text. The one loop that sleeps during a rollout.
   void watch(ServiceRun& r, double seconds, const std::string& status, const std::function<bool()>& done,
              const std::string& what);
   /// A wait: `done` within `timeoutSeconds`, else a `timeout` failure.
   void waitFor(ServiceRun& r, double timeoutSeconds, const std::function<bool()>& done, const std::string& what);
   /// A hold: `seconds` watching.
   void hold(ServiceRun& r, double seconds, const std::string& what);
+
+  /// Renews the lock's heartbeat when due and looks at the signals; throws StepFailed
+  /// (trigger `interrupted` or `lock_lost`) when the session must change nothing more
+  /// (watch.cpp). Every step and every poll calls it, restores and rollbacks included.
+  void checkStop();
+  /// The same without throwing: true when the session must stop at once.
+  bool mustStop();
 
  private:
   // The executors carry out the steps of one service as part of the session.
@@ -127,9 +134,12 @@ class Session {
   void deployService(ServiceRun& r);
   double plannedSeconds(const plan::Step& step) const;
   // watch.cpp
-  /// Why the rollout must stop now whatever its watch says: another service of the wave
-  /// failed (a `wave` failure). The place a signal's stop would be seen too.
+  /// Why a rollout must stop and roll back now whatever its watch says: another
+  /// service of the wave failed (`wave`), a signal (`cancelled`), the lock's heartbeat
+  /// could not be renewed for half its expiry (`heartbeat`).
   std::optional<StepFailed> stopRequested();
+  /// Sleeps `seconds`, waking early when a signal arrives or the session must stop.
+  void nap(double seconds);
   /// What the service's `watch` and `rollback.on` say to look at: alarms in ALARM,
   /// unhealthy targets of the new task set, failed tasks of the new deployment.
   std::optional<StepFailed> checkWatch(ServiceRun& r);
@@ -138,6 +148,30 @@ class Session {
   void prepareRestore(ServiceRun& r, const json& current);
   std::string restoreTarget(ServiceRun& r);
   bool restoreDeployed(ServiceRun& done, const std::string& reason, json& summary);
+  // recovery.cpp: a dead deploy, found before an apply and by rollback --if-dead
+  struct DeadDeploy {
+    json deploy;                     ///< its `deploy` record (status in_progress)
+    LockState lock;                  ///< what is left of its lock
+    std::string why;                 ///< why it is judged dead
+    std::vector<std::string> where;  ///< its services in progress: `web (shift, weight 10%)`
+  };
+  /// The last deploy, when it died; else nullopt with `alive` saying why not (for messages).
+  std::optional<DeadDeploy> findDeadDeploy(std::string& alive);
+  /// The preflight's refusal of an environment whose last deploy died: what it was, and
+  /// the two commands that fix it (an event `dead_deploy` in JSON).
+  std::string deadDeployProblem(const DeadDeploy& d);
+  /// rollback --if-dead: false (with the exit code) when there is nothing to do, or
+  /// with --check; true to go on and roll the dead deploy back.
+  bool prepareIfDead(int& exitCode);
+  /// After taking the lock: the dead deploy is still the one found (nobody recovered it
+  /// in between).
+  bool stillDead();
+  /// `gops apply SPEC --env ENV ...` / `gops rollback ...`: the commands that fix it.
+  std::string fixCommand(const std::string& command, const std::string& extra = "") const;
+  /// The end of a session stopped at once (a second signal, the grace time over, the
+  /// lock lost): no rollback beyond what was done; the record stays in progress.
+  int finishStopped(json& summary);
+
   // resume.cpp
   bool prepareResume(int& exitCode);
   void resumeState(ServiceRun& r, const json& current);
@@ -154,6 +188,16 @@ class Session {
   std::atomic<bool> waveFailed_{false};
   std::mutex waveMutex_;
   std::string waveFailure_;  ///< the service of the wave that failed first
+
+  // Signals and the lock's heartbeat (watch.cpp): what stops the session.
+  std::mutex stopMutex_;
+  std::atomic<bool> cancelled_{false};  ///< a first signal: roll back
+  std::string cancelReason_;            ///< `cancelled (SIGTERM)`
+  std::atomic<bool> heartbeatAtRisk_{false};
+  std::atomic<bool> stopped_{false};    ///< stop at once: a second signal, the grace time over, the lock lost
+  std::atomic<bool> lockLost_{false};
+  std::string stopTrigger_, stopReason_;
+  std::optional<DeadDeploy> dead_;      ///< rollback --if-dead: the dead deploy found
 };
 
 }  // namespace gops::deploy::exec

@@ -9,6 +9,7 @@
 #include "gops/aws/error.h"
 #include "gops/aws/xml.h"
 #include "gops/deploy/deploy.h"
+#include "ledger.h"
 
 namespace gops::deploy {
 
@@ -57,12 +58,22 @@ json collectStatus(aws::AwsClient& aws, const Bundle& bundle, const json& tfOutp
   const std::string& cluster = plan.cluster;
   const std::string& ledger = plan.ledger;
   json result = {{"app", plan.app}, {"environment", plan.environment}, {"cluster", cluster}, {"services", json::array()}};
-  try {
-    json p = aws.callJson("ssm", "GetParameter", {{"Name", ledger + "/lock"}});
-    result["lock"] = ledgerValue(p["Parameter"]["Value"].get<std::string>());
-  } catch (const aws::AwsError& e) {
-    if (e.code() != "ParameterNotFound") throw;
-    result["lock"] = nullptr;
+  {
+    // The lock, with the verdict on its holder (its heartbeat's age; dead or alive).
+    exec::Ledger l([&aws]() -> aws::AwsClient& { return aws; }, ledger);
+    std::optional<json> lock = l.get("lock");
+    std::optional<json> heartbeat;
+    if (lock && !lock->value("token", "").empty()) heartbeat = l.get("lock-heartbeat/" + lock->value("token", ""));
+    const exec::LockState st = exec::Lock::judge(lock, heartbeat, exec::nowEpoch());
+    if (st.lock) {
+      json v = *st.lock;
+      v["alive"] = st.live;
+      if (st.lastBeat > 0) v["heartbeat_age_seconds"] = exec::nowEpoch() - st.lastBeat;
+      if (!st.live) v["dead"] = st.why;
+      result["lock"] = v;
+    } else {
+      result["lock"] = nullptr;
+    }
   }
   for (const auto& s : plan.services) {
     const std::string& name = s.name;
@@ -152,8 +163,12 @@ void printStatus(std::ostream& out, const json& st) {
   out << fmt::format("{} {} (cluster {})\n", st["app"].get<std::string>(), st["environment"].get<std::string>(),
                      st["cluster"].get<std::string>());
   if (st["lock"].is_object()) {
-    out << fmt::format("locked by {} since {} (deploy {})\n", st["lock"].value("owner", "?"), st["lock"].value("started", "?"),
-                       st["lock"].value("deploy_id", "?"));
+    const json& l = st["lock"];
+    out << fmt::format("locked by {} since {} (deploy {}, {})\n", l.value("owner", "?"), l.value("started", "?"), l.value("deploy_id", "?"),
+                       l.value("alive", true) ? (l.contains("heartbeat_age_seconds")
+                                                     ? fmt::format("last heartbeat {} s ago", l["heartbeat_age_seconds"].get<long long>())
+                                                     : std::string("alive"))
+                                              : fmt::format("DEAD: {}; run gops rollback, or gops apply --resume", l.value("dead", "?")));
   }
   for (const auto& s : st["services"]) {
     out << "\n" << s["name"].get<std::string>() << " (" << s["strategy"].get<std::string>() << ")\n";

@@ -1,5 +1,7 @@
 // Every wait and hold of a rollout, and what they watch (docs/runtime.md: "During
 // every wait and hold").
+#include <csignal>
+
 #include <algorithm>
 #include <thread>
 
@@ -9,12 +11,84 @@
 
 namespace gops::deploy::exec {
 
+namespace {
+
+std::string signalName(int signo) {
+  switch (signo) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return fmt::format("signal {}", signo);
+  }
+}
+
+}  // namespace
+
 std::optional<StepFailed> Session::stopRequested() {
+  mustStop();  // notices a first signal
   if (waveFailed_) {
     const std::lock_guard lock(waveMutex_);
     return StepFailed{"wave", fmt::format("{} of the same wave failed; the wave is rolled back as a whole", waveFailure_)};
   }
+  if (cancelled_) {
+    const std::lock_guard lock(stopMutex_);
+    return StepFailed{"cancelled", cancelReason_};
+  }
+  if (heartbeatAtRisk_) {
+    return StepFailed{"heartbeat", fmt::format("the lock's heartbeat could not be renewed for half its {} s expiry; rolling back while "
+                                               "the lock is still this {}'s", o_.heartbeatSeconds, verb())};
+  }
   return std::nullopt;
+}
+
+bool Session::mustStop() {
+  if (stopped_) return true;
+  auto stop = [&](const std::string& trigger, const std::string& reason) {
+    const std::lock_guard lock(stopMutex_);
+    if (stopped_) return;
+    stopTrigger_ = trigger;
+    stopReason_ = reason;
+    lockLost_ = trigger == "lock_lost";
+    stopped_ = true;
+  };
+  if (const Interrupts* in = o_.interrupts; in && in->count > 0) {
+    const std::string first = signalName(in->first);
+    if (!cancelled_) {
+      const std::lock_guard lock(stopMutex_);
+      cancelReason_ = fmt::format("cancelled ({})", first);
+      cancelled_ = true;
+    }
+    const auto at = Steady::time_point(std::chrono::nanoseconds(in->firstAtNs.load()));
+    const double since = std::chrono::duration<double>(Steady::now() - at).count();
+    if (in->count > 1) {
+      stop("interrupted", fmt::format("a second signal after {} stopped it at once", first));
+    } else if (since > o_.graceSeconds) {
+      stop("interrupted", fmt::format("the rollback after {} took longer than its {} s grace time", first, formatNumber(o_.graceSeconds)));
+    }
+  }
+  if (!stopped_) {
+    try {
+      if (lock_.heartbeat() == Lock::Beat::AtRisk) heartbeatAtRisk_ = true;
+    } catch (const LockLost& e) {
+      stop("lock_lost", e.what());
+    }
+  }
+  return stopped_;
+}
+
+void Session::checkStop() {
+  if (!mustStop()) return;
+  const std::lock_guard lock(stopMutex_);
+  throw StepFailed{stopTrigger_, stopReason_};
+}
+
+void Session::nap(double seconds) {
+  const auto until = Steady::now() + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  const int signals = o_.interrupts ? o_.interrupts->count.load() : 0;
+  while (Steady::now() < until) {
+    if (stopped_ || (o_.interrupts && o_.interrupts->count.load() != signals)) return;
+    const auto left = until - Steady::now();
+    std::this_thread::sleep_for(std::min<Steady::duration>(left, std::chrono::milliseconds(100)));
+  }
 }
 
 std::optional<StepFailed> Session::checkWatch(ServiceRun& r) {
@@ -63,6 +137,7 @@ void Session::watch(ServiceRun& r, double seconds, const std::string& status, co
   const auto start = Steady::now();
   if (!status.empty()) report_.status(r.name, status, start + std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
   for (;;) {
+    checkStop();
     // A restore does not stop for a failure elsewhere, nor for the alarms that called for it.
     if (!r.restoring) {
       if (auto f = stopRequested()) throw *f;
@@ -76,7 +151,7 @@ void Session::watch(ServiceRun& r, double seconds, const std::string& status, co
     }
     // A wait looks again after a poll; a hold ends on time.
     const double pause = done ? o_.pollSeconds : std::min(o_.pollSeconds, seconds - elapsed);
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(pause * 1000)));
+    nap(pause);
   }
 }
 

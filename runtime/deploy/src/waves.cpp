@@ -51,7 +51,17 @@ void Session::runOne(ServiceRun& r) {
                              : fmt::format("deployed {} in {} s", r.imageTag, static_cast<long long>(r.seconds)));
     return;
   }
-  if (!r.restoring && r.failed->trigger != "wave") {
+  if (stopped_) {
+    // Stopped at once (a second signal, the grace time over, the lock lost): nothing
+    // more is changed; what is left is a dead deploy for gops rollback (--if-dead).
+    r.rollbackOk = false;
+    report_.clearStatus(r.name);
+    report_.emit("stopped", r.name, {{"trigger", r.failed->trigger}, {"reason", r.failed->reason}, {"step", r.step}},
+                 fmt::format("STOPPED at {}: {}; not rolled back", r.step.empty() ? "the start" : r.step, r.failed->reason));
+    return;
+  }
+  const bool waveWide = r.failed->trigger == "wave" || r.failed->trigger == "cancelled" || r.failed->trigger == "heartbeat";
+  if (!r.restoring && !waveWide) {
     const std::lock_guard lock(waveMutex_);
     if (!waveFailed_) {
       waveFailure_ = r.name;
@@ -78,7 +88,7 @@ void Session::runWave(std::vector<ServiceRun>& runs) {
       if (i >= runs.size()) return;
       ServiceRun& r = runs[i];
       if (r.alreadyDone) continue;
-      if (waveFailed_ && !r.restoring) {
+      if ((waveFailed_ || cancelled_ || heartbeatAtRisk_ || stopped_) && !r.restoring) {
         r.skipped = true;
         continue;
       }

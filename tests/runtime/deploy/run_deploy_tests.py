@@ -195,7 +195,7 @@ def test_kill_then_rollback(w):
     check(w.ledger("canary", "lock") is not None, "and its lock")
     code, out, err = w.rollback("canary")
     check(code == 0, f"rollback: exit {code}\n{out}{err}")
-    check("stale" in out, "the dead apply's lock is taken over:\n" + out)
+    check("is dead" in out and "taking it over" in out, "the dead apply's lock is taken over:\n" + out)
     after = w.service("canary", "web")
     check(len(after["taskSets"]) == 1 and after["taskSets"][0]["taskSetArn"] == primary["taskSetArn"], f"one task set: {after['taskSets']}")
     tg = primary["loadBalancers"][0]["targetGroupArn"]

@@ -5,7 +5,11 @@
 //
 //   1. Environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY [+ AWS_SESSION_TOKEN].
 //   2. Web identity: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE [+ AWS_ROLE_SESSION_NAME],
-//      exchanged through STS AssumeRoleWithWebIdentity (an unsigned call).
+//      exchanged through STS AssumeRoleWithWebIdentity (an unsigned call); the file is
+//      read again at every refresh (the token rotates). Without a token file, in a
+//      GitHub Actions job allowed `id-token: write`: AWS_ROLE_ARN with the job's OIDC
+//      token request (ACTIONS_ID_TOKEN_REQUEST_URL + ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+//      audience sts.amazonaws.com), a new token asked for at every refresh.
 //   3. The profile in the shared files (see shared_config.h), which may hold
 //        - static keys: aws_access_key_id, aws_secret_access_key [, aws_session_token];
 //        - role_arn + source_profile [+ role_session_name, external_id,
@@ -20,7 +24,8 @@
 // EC2 instance metadata.
 //
 // The chain is wrapped in a cache that refreshes temporary credentials 5 minutes before
-// they expire.
+// they expire: a web identity's role session is renewed for as long as the process
+// runs (a deploy that outlasts one session keeps working).
 
 #include <memory>
 #include <optional>
@@ -57,24 +62,46 @@ class EnvironmentCredentialsProvider final : public CredentialsProvider {
   Environment env_;
 };
 
-/// The parameters of STS AssumeRoleWithWebIdentity.
+/// The audience of the GitHub Actions OIDC tokens gops asks for: what AWS's OIDC
+/// provider for GitHub and the deploy roles' trust policies expect.
+inline constexpr const char* kGithubOidcAudience = "sts.amazonaws.com";
+
+/// The parameters of STS AssumeRoleWithWebIdentity, and where its token comes from:
+/// `tokenFile`, else GitHub Actions' OIDC token endpoint.
 struct WebIdentitySettings {
   std::string roleArn;
   std::string tokenFile;    ///< read at every refresh: the token rotates
   std::string sessionName;  ///< empty: "gops-<unix time>"
+  /// Without a token file: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN
+  /// of a GitHub Actions job; a token for `audience` is requested at every refresh.
+  std::string githubRequestUrl;
+  std::string githubRequestToken;  ///< a secret: never logged
+  std::string audience = kGithubOidcAudience;
 };
 
-/// Exchanges a web identity token (e.g. an EKS or GitHub OIDC token) for role credentials.
+/// Asks GitHub Actions' OIDC endpoint for an ID token: GET `requestUrl` with
+/// `audience=<audience>` added to its query and `Authorization: bearer <requestToken>`;
+/// the answer is JSON `{"value": "<token>"}`. `transport` null: a curl transport.
+/// Throws CredentialsError naming the HTTP status (never the tokens).
+std::string requestGithubOidcToken(const std::string& requestUrl, const std::string& requestToken,
+                                   const std::string& audience, const std::shared_ptr<HttpTransport>& transport);
+
+/// Exchanges a web identity token (an EKS token file, a GitHub Actions OIDC token) for
+/// role credentials.
 class WebIdentityCredentialsProvider final : public CredentialsProvider {
  public:
   /// `stsConfig` says how to reach STS (region, endpoint overrides, transport...); its
   /// `credentials` are ignored since the call is unsigned.
   WebIdentityCredentialsProvider(WebIdentitySettings settings, ClientConfig stsConfig);
   std::optional<Credentials> tryResolve() override;
-  std::string name() const override { return "web identity"; }
+  std::string name() const override {
+    return settings_.tokenFile.empty() ? "web identity (GitHub Actions OIDC)" : "web identity";
+  }
 
   /// From AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_SESSION_NAME of
-  /// stsConfig.env; nullptr when either of the first two is unset.
+  /// stsConfig.env; without a token file, from AWS_ROLE_ARN with GitHub Actions'
+  /// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN. nullptr when
+  /// AWS_ROLE_ARN is unset or neither token source is.
   static std::shared_ptr<WebIdentityCredentialsProvider> fromEnvironment(
       const ClientConfig& stsConfig);
 

@@ -90,12 +90,14 @@ class HttpTransport {
 std::shared_ptr<HttpTransport> makeCurlTransport(const HttpOptions& options = {});
 
 /// Splits an absolute http(s) URL (as given in AWS_ENDPOINT_URL) into scheme, authority
-/// and path, using libcurl's URL parser. Throws ConfigError when the URL is unusable.
+/// and path, using libcurl's URL parser. Throws ConfigError when the URL is unusable,
+/// or has a query string and `allowQuery` is false (an endpoint may not have one).
 struct ParsedUrl {
   std::string scheme;
-  std::string host;  ///< host or host:port (port only when the URL names one)
-  std::string path;  ///< "/" when the URL has none
+  std::string host;   ///< host or host:port (port only when the URL names one)
+  std::string path;   ///< "/" when the URL has none
+  std::string query;  ///< without the '?', as written (allowQuery only)
 };
-ParsedUrl parseUrl(std::string_view url);
+ParsedUrl parseUrl(std::string_view url, bool allowQuery = false);
 
 }  // namespace gops::aws

@@ -6,6 +6,7 @@
 /// the contract library (compiler/plan: read and validated once, then typed data), the
 /// ECS JSON as documents. See docs/runtime.md for the commands, the exit codes, the
 /// ledger layout and the recovery procedures.
+#include <atomic>
 #include <functional>
 #include <iosfwd>
 #include <map>
@@ -59,6 +60,21 @@ nlohmann::json fillPlaceholders(const nlohmann::json& doc, const nlohmann::json&
 /// The same for one string (a plan's `{{tf:...}}` ARN, say).
 std::string fillPlaceholders(const std::string& text, const nlohmann::json& tfOutputs, const std::string& imageTag);
 
+/// What the command's handlers of SIGINT and SIGTERM record (a cancelled CI job, Ctrl-C):
+/// written only by the handlers (lock-free atomics), read by the runtime. The first
+/// signal makes `gops apply` roll back; a second one, or the grace time after the
+/// first, makes it stop at once (docs/runtime.md, Signals).
+struct Interrupts {
+  std::atomic<int> count{0};            ///< signals received
+  std::atomic<int> first{0};            ///< the first one's number
+  std::atomic<long long> firstAtNs{0};  ///< std::chrono::steady_clock time of the first, in ns
+};
+
+/// The default expiry of the lock's heartbeat (docs/runtime.md, The lock).
+inline constexpr int kHeartbeatSeconds = 300;
+/// The default time a rollback may take after a signal before gops stops at once.
+inline constexpr double kGraceSeconds = 60;
+
 struct ApplyOptions {
   std::string imageTag;
   /// `terraform output -json` of the environment's module; null: none (placeholders
@@ -71,7 +87,16 @@ struct ApplyOptions {
   std::string owner;              ///< who holds the lock (user@host pid)
   double settleSeconds = plan::kShiftSettle;  ///< wait after each weight change (docs/plan.md)
   double pollSeconds = 5;         ///< how often waits and holds look at the APIs
-  int lockTtlSeconds = 7200;      ///< a lock older than this belongs to a dead apply
+  int heartbeatSeconds = kHeartbeatSeconds;  ///< the lock's heartbeat expiry (renewed every fifth of it)
+  const Interrupts* interrupts = nullptr;     ///< the signals received; null: none are handled
+  double graceSeconds = kGraceSeconds;        ///< after a signal: the rollback's time before gops stops at once
+  bool ifDead = false;            ///< rollback --if-dead: only when the last deploy died; else do nothing (exit 0)
+  bool checkOnly = false;         ///< rollback --if-dead --check: say whether one died (exit 3), change nothing
+  bool rollbackDead = false;      ///< apply --rollback-dead: roll a dead deploy back first, then deploy
+  bool preStep = false;           ///< set by apply(): the rollback of --rollback-dead
+  /// How the commands that fix a dead deploy name the spec, the environment and their
+  /// files (`SPEC --env ENV --tf-outputs F`), shell-quoted; empty: `PATH --env ENV`.
+  std::string commandArgs;
   std::string onlyService;        ///< only this service (gops name); empty: all
   bool rollback = false;          ///< set by rollback()
   std::string toRevision;         ///< rollback: a task definition ARN, family:N or N; empty: from the ledger
@@ -84,13 +109,20 @@ struct ApplyOptions {
 };
 
 /// `gops apply`: preflight, lock, deploy every service in the plan's order, roll back on
-/// failure. Returns one of the exit codes above. Never throws for AWS or user errors.
+/// failure (or on a signal: `interrupts`). Returns one of the exit codes above. Never
+/// throws for AWS or user errors. Refuses (exit 1) an environment whose last deploy
+/// died, naming the commands that fix it, unless `rollbackDead` (roll it back first)
+/// or `resume`.
 int apply(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options);
 
 /// `gops rollback`: per service (or only `onlyService`), restores `toRevision`, else the
 /// revision before the last successful deploy, else the last good one (ledger); traffic
 /// included: a half-done deploy's task sets are removed and the weights put back first.
 /// Takes the lock like apply. Exit 0 restored, 1 refused, 4 the restore failed.
+/// With `ifDead`: only when the last deploy died (its lock's heartbeat stopped, or its
+/// lock is gone while its record says in progress), else nothing: exit 0 nothing to do,
+/// 3 a dead deploy rolled back, 4 its rollback failed, 1 refused or the ledger unreadable;
+/// with `checkOnly` nothing changes: 3 says one died.
 int rollback(aws::AwsClient& aws, const Bundle& bundle, const ApplyOptions& options);
 
 /// `gops status`: per service the revision running, desired/running/pending counts, task
