@@ -123,10 +123,9 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
       f.targetGroups.push_back({"", e.names.targetGroup(s.name, ""), output::targetGroupArn(s.name), ""});
     }
     // Hosts and path patterns share a rule's condition values; the checker keeps
-    // the patterns to at most kConditionValuesPerRule - 1.
+    // the patterns to at most model::kAlbValuesPerCondition.
     const auto& hosts = s.expose.hosts;
-    const std::size_t perRule =
-        kConditionValuesPerRule - std::min(s.expose.paths.size(), kConditionValuesPerRule - 1);
+    const std::size_t perRule = s.expose.hostsPerRule();
     std::size_t rules = (hosts.size() + perRule - 1) / perRule;
     for (std::size_t k = 0; k < rules; ++k) {
       ListenerRule r;

@@ -71,9 +71,9 @@ struct TargetGroup {
 };
 
 /// A listener rule of a public service: its hosts (host-header) and, with
-/// `public(..., path = ...)`, every path pattern of the service (path-pattern); at
-/// most kConditionValuesPerRule values together, so a service with paths takes a
-/// rule per `5 - paths` hosts.
+/// `public(..., path = ...)`, every path pattern of the service (path-pattern): at
+/// most 3 values in each condition and 5 together, so a rule per
+/// model::Expose::hostsPerRule() hosts.
 struct ListenerRule {
   std::size_t index = 0;  ///< 0, 1, ...
   std::vector<std::string> hosts;  ///< as written

@@ -18,11 +18,9 @@ inline constexpr std::size_t kLoadBalancerNameMax = 32;  ///< ALBs and target gr
 inline constexpr std::size_t kRoleNameMax = 64;
 inline constexpr std::size_t kBucketNameMax = 63;
 inline constexpr std::size_t kScheduleNameMax = 64;
-/// ALB rules take at most 5 condition values, hostnames and path patterns together:
-/// a service gets a rule per `5 - paths` hostnames, each with all its path patterns
-/// (block `<service>`, then `<service>_2`, ...; outputs `<service>_listener_rule_arn`,
-/// then `<service>_listener_rule_2_arn`, ...).
-inline constexpr std::size_t kConditionValuesPerRule = 5;
+/// A public service gets a listener rule per model::Expose::hostsPerRule() hostnames,
+/// each with all its path patterns (block `<service>`, then `<service>_2`, ...;
+/// outputs `<service>_listener_rule_arn`, then `<service>_listener_rule_2_arn`, ...).
 
 /// What follows `<service>-` in the name of the alarm for the `nth` (1-based)
 /// `rollback when` condition on `metric`: `rollback-<metric>[-nth]`.

@@ -4,6 +4,7 @@
 /// front end and every backend (documented in docs/model.md); backends read only
 /// this. Units: CPU in CPU units (1024 = 1 vCPU), memory in MiB, durations in
 /// seconds (fractions allowed), percentages as numbers (10% -> 10).
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -119,10 +120,26 @@ struct Secret {
   std::string key;   ///< SecretsManager: JSON key, optional
 };
 
+/// An ALB listener rule's conditions take at most 3 values each, and 5 in all
+/// (Elastic Load Balancing, "Listener rules": comparison strings per condition and
+/// per rule).
+inline constexpr std::size_t kAlbValuesPerCondition = 3;
+inline constexpr std::size_t kAlbValuesPerRule = 5;
+
 struct Expose {
   enum class Kind { None, Public, Internal } kind = Kind::None;
   std::vector<std::string> hosts;  ///< Public only
-  std::vector<std::string> paths;  ///< Public only: path patterns (`/api/*`) routed to the service; empty: every path
+  /// Public only: path patterns (`/api/*`) routed to the service, at most
+  /// kAlbValuesPerCondition; empty: every path.
+  std::vector<std::string> paths;
+
+  /// How many of `hosts` one listener rule takes beside every path pattern: at most
+  /// 3 in its host-header condition, and 5 values in all with the patterns. More
+  /// hosts take more rules.
+  std::size_t hostsPerRule() const {
+    const std::size_t p = paths.size() < kAlbValuesPerCondition ? paths.size() : kAlbValuesPerCondition;
+    return kAlbValuesPerRule - p < kAlbValuesPerCondition ? kAlbValuesPerRule - p : kAlbValuesPerCondition;
+  }
 };
 
 struct Health {

@@ -428,11 +428,10 @@ class UnitBuilder {
   }
 
   /// ECS's own strategies move one production listener rule per load balancer, and a
-  /// rule takes at most 5 condition values, its hostnames and path patterns together
-  /// (facts::kConditionValuesPerRule): more would leave the other rules on the old version.
+  /// rule takes at most 3 hostnames, and 5 values with its path patterns
+  /// (model::Expose::hostsPerRule): more would leave the other rules on the old version.
   void nativeHosts(const model::Service& s) {
-    constexpr std::size_t kValuesPerRule = 5;
-    const std::size_t perRule = kValuesPerRule - std::min(s.expose.paths.size(), kValuesPerRule - 1);
+    const std::size_t perRule = s.expose.hostsPerRule();
     if (s.rollout.engine != model::Rollout::Engine::Ecs || !s.rollout.shiftsTraffic() || s.expose.kind != model::Expose::Kind::Public ||
         s.expose.hosts.size() <= perRule || !stmt(AttrId::UnitExpose)) {
       return;

@@ -130,10 +130,12 @@ Val Evaluator::expose(const ast::Value& v, const EvalContext& ctx, std::string_v
           continue;
         }
         std::vector<std::string> paths = hv.kind == ast::ValueKind::List ? p.list : std::vector<std::string>{p.s};
-        if (paths.empty() || paths.size() > 4) {
-          diags_.report(Code::PathPattern, hv.range, fmt::format("a listener rule takes 1 to 4 path patterns besides its hosts, not {}", paths.size()),
+        if (paths.empty() || paths.size() > model::kAlbValuesPerCondition) {
+          diags_.report(Code::PathPattern, hv.range,
+                        fmt::format("a listener rule's path condition takes 1 to {} path patterns, not {}", model::kAlbValuesPerCondition,
+                                    paths.size()),
                         "path patterns")
-              .help("write one pattern like `path = \"/api/*\"`, or a list of up to four");
+              .help("write one pattern like `path = \"/api/*\"`, or a list of up to three");
           ok = false;
           continue;
         }

@@ -297,12 +297,14 @@ TEST_CASE("the facts of a hand-built environment", "[facts]") {
   CHECK(api.targetGroups[1].arnOutput == "api_target_group_green_arn");
   CHECK(api.targetGroups[1].taskSetFile == "ecs/api.green.taskset.json");
   CHECK(api.primaryTargetGroup().color == "blue");
-  // Seven hosts: two rules of at most five, distinct priorities.
-  REQUIRE(api.listenerRules.size() == 2);
-  CHECK(api.listenerRules[0].hosts.size() == 5);
-  CHECK(api.listenerRules[1].hosts == std::vector<std::string>{"a6.example.com", "a7.example.com"});
+  // Seven hosts: three rules of at most three (a condition's values), distinct priorities.
+  REQUIRE(api.listenerRules.size() == 3);
+  CHECK(api.listenerRules[0].hosts.size() == 3);
+  CHECK(api.listenerRules[1].hosts == std::vector<std::string>{"a4.example.com", "a5.example.com", "a6.example.com"});
+  CHECK(api.listenerRules[2].hosts == std::vector<std::string>{"a7.example.com"});
   CHECK(api.listenerRules[0].arnOutput == "api_listener_rule_arn");
   CHECK(api.listenerRules[1].arnOutput == "api_listener_rule_2_arn");
+  CHECK(api.listenerRules[2].arnOutput == "api_listener_rule_3_arn");
   std::set<std::uint32_t> priorities;
   for (const auto& s : f.services) {
     for (const auto& r : s.listenerRules) {
@@ -311,7 +313,7 @@ TEST_CASE("the facts of a hand-built environment", "[facts]") {
       priorities.insert(r.priority);
     }
   }
-  CHECK(priorities.size() == 3);
+  CHECK(priorities.size() == 4);  // three rules of api, one of web
   // Rollback alarms in the order written; a metric used again gets -2.
   REQUIRE(api.rollbackAlarms.size() == 3);
   CHECK(api.rollbackAlarms[0].name == "shop-dev-api-rollback-http-5xx-rate");

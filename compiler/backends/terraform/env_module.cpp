@@ -96,7 +96,7 @@ void EnvWriter::outputs() {
                     fmt::format("The {} target group of {}"_cf, tg.color, s.name));
         }
       }
-      // More hosts than a rule takes (kConditionValuesPerRule, with the paths) take
+      // More hosts than a rule takes (model::Expose::hostsPerRule) take
       // more rules; deploys shift all of them.
       m_.output(out::listenerRuleArn(s.name, 0), fmt::format("aws_lb_listener_rule.{}.arn"_cf, s.name),
                 fmt::format("Listener rule routing {}'s hosts"_cf, s.name));
