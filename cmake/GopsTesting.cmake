@@ -8,12 +8,13 @@
 #    built as configured; at -O2 the assertion macros' expansions cost twice as much to
 #    compile, for tests that run as fast either way.
 #  - <catch2/catch.hpp>, which every test includes, and the heavy headers most of a
-#    binary's tests include (PRECOMPILE ...) as a precompiled header.
+#    binary's tests include (PRECOMPILE ...) as a precompiled header, when each source
+#    compiles alone (cmake/GopsBuildSpeed.cmake).
 find_package(Catch2 2 REQUIRED)
 
 function(gops_test_binary target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "PRECOMPILE")
   target_link_libraries(${target} PRIVATE Catch2::Catch2WithMain)
   target_compile_options(${target} PRIVATE -O0)
-  target_precompile_headers(${target} PRIVATE <string> <vector> <catch2/catch.hpp> ${ARG_PRECOMPILE})
+  gops_precompile_headers(${target} <string> <vector> <catch2/catch.hpp> ${ARG_PRECOMPILE})
 endfunction()
