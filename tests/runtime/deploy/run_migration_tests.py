@@ -207,6 +207,10 @@ def test_resume_during_migration(w):
         proc.wait()
         first = json.loads(lines[-1])["task"]
         check(w.ledger("rolling", "deploy")["status"] == "in_progress", "died in progress")
+        p = subprocess.run([w.gops, "status", SPEC, "--env", "rolling", "--tf-outputs", w.tf_file("rolling")], env=w.env,
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0 and "step run_task" in p.stdout and f"before_deploy task {first} running (logs: /gops/migrations/rolling/api"
+              in p.stdout, f"status shows the task:\n{p.stdout}{p.stderr}")
         # Another tag is refused, as for any resume.
         code, out, err = w.apply("rolling", "v3", "--resume")
         check(code == 1 and "was deploying image tag api=v3, not v3" in out, f"other tag refused: exit {code}\n{out}{err}")
