@@ -273,6 +273,7 @@ int Session::run() {
       for (auto& r : runs) {
         if (r.aborted) summary["services"][r.name] = "aborted";
         else if (r.skipped) summary["services"][r.name] = "not_started";
+        else if (r.alreadyDone) deployedBefore_.push_back(r.name);  // by the dead apply this run resumed
         if (r.aborted && r.name == waveFailure_) summary["reason"] = fmt::format("{}: {}", r.name, r.failed->reason);
       }
       exitCode = kExitFailed;
@@ -292,7 +293,7 @@ int Session::run() {
     if (!first) {
       for (auto& r : runs) {
         summary["services"][r.name] = o_.rollback ? "restored" : "succeeded";
-        if (!o_.rollback && !r.alreadyDone) deployedBefore_.push_back(r.name);
+        if (!o_.rollback) deployedBefore_.push_back(r.name);
         try {
           ledger_.put("last-good/" + r.name, {{"task_definition", r.newTaskDef}, {"image_tag", r.imageTag}, {"deploy_id", deployId_},
                                               {"ended", nowIso()}, {"commit", o_.commit}});

@@ -217,7 +217,7 @@ class Session {
   std::mutex waveMutex_;
   std::string waveFailure_;  ///< the service of the wave that failed first
   bool aborted_ = false;     ///< a wave stopped before any traffic moved (exit 1)
-  std::vector<std::string> deployedBefore_;  ///< services this run deployed in earlier waves
+  std::vector<std::string> deployedBefore_;  ///< services deployed before a wave stopped (earlier waves, a resumed apply's)
   std::map<std::string, std::string> fileTags_;  ///< the image tag each task definition file is filled with
 
   // Signals and the lock's heartbeat (watch.cpp): what stops the session.

@@ -168,6 +168,26 @@ def test_failing_migration(w):
         proxy.stop()
 
 
+def test_failing_migration_later_wave(w):
+    # worker deploys in the first wave; api, after it, fails its migration: worker stays
+    # deployed (as after any failure of a later wave), api is unchanged.
+    before = snapshot(w, "ordered")
+    proxy = ContainerProxy(w.moto.port)
+    try:
+        p = subprocess.run(w.apply_cmd("ordered", "v1"), env=dict(w.env, AWS_ENDPOINT_URL=proxy.endpoint), capture_output=True,
+                           text=True, timeout=300)
+    finally:
+        proxy.stop()
+    check(p.returncode == 1, f"exit {p.returncode}, expected 1\n{p.stdout}{p.stderr}")
+    check("exited with code 4" in p.stdout and "nothing of its wave was changed; worker stay deployed" in p.stdout, p.stdout)
+    after = snapshot(w, "ordered")
+    check(after["api"] == before["api"] and after["api_revisions"] == before["api_revisions"], f"api unchanged: {before} {after}")
+    check(after["worker"] != before["worker"] and w.image_of(after["worker"]).endswith("migrations/worker:v1"), "worker deployed")
+    dep = w.ledger("ordered", "deploy")
+    check(dep["status"] == "aborted" and dep["services"] == {"worker": "succeeded", "api": "aborted"}, f"deploy record: {dep}")
+    check(w.ledger("ordered", "last-good/worker")["image_tag"] == "v1", "worker's last good revision")
+
+
 def test_migration_timeout(w):
     # The spec's shortest timeout is 1m: the plan, as data, says 2 s here (--plan-dir).
     plan_dir = os.path.join(w.work, "timeout-plan")
@@ -265,12 +285,12 @@ def test_image_tag_per_service(w):
     check(p.returncode == 2 and "`no/slash` is not an image tag" in p.stderr, p.stderr)
 
 
-TESTS = [test_rolling_migration, test_canary_migration, test_failing_migration, test_migration_timeout,
+TESTS = [test_rolling_migration, test_canary_migration, test_failing_migration, test_failing_migration_later_wave, test_migration_timeout,
          test_resume_during_migration, test_image_tag_per_service]
 
 
 def main():
-    return run_suite("migration", __doc__, TESTS, ("rolling", "canary", "failing"), spec=SPEC)
+    return run_suite("migration", __doc__, TESTS, ("rolling", "canary", "failing", "ordered"), spec=SPEC)
 
 
 if __name__ == "__main__":
