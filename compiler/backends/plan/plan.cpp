@@ -122,10 +122,11 @@ contract::Service service(const facts::ServiceFacts& f) {
   // The service's time limit adds up as the steps are laid out.
   double total = 0;
   p.steps.push_back(registerStep(f));
+  const double taskSeconds = f.beforeDeploy ? f.beforeDeploy->timeoutSeconds : 0;
   if (f.beforeDeploy) {
-    // Before the update (rolling) or the new task set: before any traffic moves.
+    // Before the update (rolling), the new task set or ECS's deployment: before any traffic moves.
     p.steps.push_back(runTaskStep(*f.beforeDeploy));
-    total += f.beforeDeploy->timeoutSeconds;
+    total += taskSeconds;
   }
   auto shift = [&](double weight, double hold) {
     p.steps.push_back(contract::Shift{weight, hold});
@@ -141,7 +142,7 @@ contract::Service service(const facts::ServiceFacts& f) {
       follow.shifts.push_back(contract::Shift{sh.weight, sh.holdSeconds});
       total += contract::kShiftSettle + sh.holdSeconds;
     }
-    follow.timeoutSeconds = total;
+    follow.timeoutSeconds = total - taskSeconds;  // the follow's own: not the task's, which ran before
     p.steps.push_back(contract::StartDeployment{});
     p.steps.emplace_back(std::in_place_type<contract::FollowDeployment>, std::move(follow));
   } else if (!taskSets) {
