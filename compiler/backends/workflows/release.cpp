@@ -240,13 +240,8 @@ Node Generator::release() const {
     j["environment"]["name"] = e.name;
     if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
     j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});
-    // The longest rollout of the services released here, with its before_deploy task.
-    double longest = 0;
-    for (const auto& s : e.services) {
-      if (std::find(separateServices.begin(), separateServices.end(), s.name) == separateServices.end()) continue;
-      longest = std::max(longest, s.rollout.totalSeconds() + (s.beforeDeploy ? s.beforeDeploy->timeoutSeconds : 0));
-    }
-    j["timeout-minutes"] = std::min(kJobLimitMinutes, static_cast<int>((longest + 59) / 60) + 30);
+    // deploy-<env>.yml's limits: a release deploys some of the environment's services.
+    j["timeout-minutes"] = f.deployLimits.jobTimeoutMinutes;
     Node& env = j["env"];
     env["GOPS_SPEC"] = spec_;
     env["GOPS_APP"] = app_.app.name;
@@ -275,7 +270,9 @@ Node Generator::release() const {
         "echo \"IMAGE_TAGS=$tags\" >> \"$GITHUB_ENV\"\n"
         "echo \"PROMOTED_TAGS=$promoted\" >> \"$GITHUB_ENV\"\n";
     steps.add(tag);
-    steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-release-{}", e.name)));
+    // Credentials for the whole job, as deploy-<env>.yml's.
+    const std::string session = fmt::format("gops-release-{}", e.name);
+    steps.add(awsCredentials(f.names.deployRoleArn(), e.region, session, f.deployLimits.sessionSeconds));
     Node check = step("Check that the images exist");
     check["env"]["REGISTRY_ID"] = app_.app.registry;
     check["env"]["REGISTRY_REGION"] = app_.app.region;
@@ -294,9 +291,12 @@ Node Generator::release() const {
       gate["run"] = fmt::format("gops promote \"$GOPS_SPEC\" --check {} {} --image-tag \"$PROMOTED_TAGS\"", p->from, e.name);
       steps.add(gate);
     }
+    // As deploy-<env>.yml's: gops renews its own credentials, and is the step's process
+    // (`exec`) so that a cancelled job's signals reach it and it rolls back.
     Node apply = step("gops apply of these services and jobs alone");
-    if (!e.tests.empty()) apply["id"] = "apply";
-    apply["run"] = "gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAGS\"";
+    apply["id"] = "apply";
+    gopsCredentials(apply, f.names.deployRoleArn(), session);
+    apply["run"] = std::string(kOwnCredentials) + "exec gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAGS\"\n";
     steps.add(apply);
     // The environment's tests, and their result, as deploy-<env>.yml runs and records them.
     for (const auto& t : e.tests) {
@@ -317,6 +317,18 @@ Node Generator::release() const {
       record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
       steps.add(record);
     }
+    // Last, as deploy-<env>.yml's: a deploy that died half-way is rolled back here.
+    Node undo = step("Roll back a deploy that died (gops rollback --if-dead)");
+    undo["if"] = "${{ (failure() || cancelled()) && steps.apply.outcome != 'skipped' }}";
+    undo["timeout-minutes"] = kRecoveryMinutes;
+    gopsCredentials(undo, f.names.deployRoleArn(), session);
+    undo["run"] = std::string(kOwnCredentials) +
+                  "set +e\n"
+                  "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead\n"
+                  "rc=$?\n"
+                  "# 0: nothing had died; 3: a dead deploy was rolled back; else its rollback failed\n"
+                  "if [ \"$rc\" != 0 ] && [ \"$rc\" != 3 ]; then exit \"$rc\"; fi\n";
+    steps.add(undo);
     jobs[fmt::format("deploy-{}", e.name)] = j;
   }
   return w;

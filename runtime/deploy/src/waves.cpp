@@ -102,6 +102,15 @@ void Session::prepareOne(ServiceRun& r) {
   }
   r.seconds += std::chrono::duration<double>(Steady::now() - start).count();
   report_.clearStatus(r.name);
+  if (r.failed && stopped_) {
+    // Stopped at once, as runOne says it: nothing more is changed; a task that runs goes on.
+    r.rollbackOk = false;
+    const bool running = r.oneOffTask.is_object() && r.oneOffTask.value("status", "") == "running";
+    report_.emit("stopped", r.name, {{"trigger", r.failed->trigger}, {"reason", r.failed->reason}, {"step", r.step}},
+                 fmt::format("STOPPED at {}: {}; not rolled back{}", r.step.empty() ? "the start" : r.step, r.failed->reason,
+                             running ? fmt::format("; its before_deploy task {} runs on", r.oneOffTask.value("task", "")) : ""));
+    return;
+  }
   if (r.failed) {
     const std::lock_guard lock(waveMutex_);
     if (!waveFailed_) {
@@ -216,7 +225,8 @@ void Session::runWave(std::vector<ServiceRun>& runs) {
     bool failed = false;
     for (const auto& r : runs) failed = failed || r.failed || r.skipped;
     if (failed) {
-      abortWave(runs);
+      // Stopped at once: left as it is, for gops rollback --if-dead (apply.cpp).
+      if (!stopped_) abortWave(runs);
       return;
     }
   }
