@@ -6,6 +6,7 @@
 #include "gops/deploy/run_task.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "session.h"
 
@@ -128,6 +129,49 @@ std::string Session::deadDeployTask(ServiceRun& r, const std::string& startedBy)
   return {};
 }
 
+/// Never two before_deploy tasks of a service at once (two migrations of one database):
+/// a task another deploy started (`startedBy` `gops-...`: one that died, or was stopped
+/// at once, while its task ran) is waited on until it stops, at most the step's timeout;
+/// it is never stopped by this deploy.
+void Session::waitForOtherTasks(ServiceRun& r, const plan::RunTask& step, const std::string& startedBy) {
+  auto others = [&] {
+    // The family's running tasks (the service's own among them), 100 a page and a describe.
+    std::vector<std::string> found;
+    std::string next;
+    do {
+      json in = {{"cluster", cluster_}, {"family", r.svc->taskFamily}, {"desiredStatus", "RUNNING"}, {"maxResults", 100}};
+      if (!next.empty()) in["nextToken"] = next;
+      json listed = cli().callJson("ecs", "ListTasks", in);
+      next = listed.value("nextToken", "");
+      const json arns = listed.value("taskArns", json::array());
+      if (arns.empty()) continue;
+      json d = cli().callJson("ecs", "DescribeTasks", {{"cluster", cluster_}, {"tasks", arns}});
+      for (const auto& t : d.value("tasks", json::array())) {
+        const std::string by = t.value("startedBy", "");
+        if (by.rfind("gops-", 0) == 0 && by != startedBy && t.value("lastStatus", "") != "STOPPED") {
+          found.push_back(fmt::format("{} (started by {})", t.value("taskArn", "?"), by));
+        }
+      }
+    } while (!next.empty());
+    return found;
+  };
+  std::vector<std::string> running = others();
+  if (running.empty()) return;
+  const std::string list = fmt::format("{}", fmt::join(running, ", "));
+  report_.emit("task_waiting", r.name, {{"tasks", running}, {"timeout_seconds", planNumber(step.timeoutSeconds)}},
+               fmt::format("before_deploy: another deploy's task still runs, waiting for it to stop first: {}", list));
+  r.inOneOffTask = true;
+  try {
+    waitFor(r, step.timeoutSeconds, [&] { return others().empty(); }, "the other deploy's before_deploy task to stop");
+  } catch (const StepFailed& f) {
+    r.inOneOffTask = false;
+    if (f.trigger != "timeout") throw;
+    throw StepFailed{"task_failed", fmt::format("another deploy's before_deploy task still runs after {} s ({}); this deploy started none",
+                                                formatNumber(step.timeoutSeconds), list)};
+  }
+  r.inOneOffTask = false;
+}
+
 void Session::runTask(ServiceRun& r, const plan::RunTask& step) {
   // Marks the task as this deploy's (at most 36 characters): a resumed deploy finds it.
   const std::string startedBy = fmt::format("gops-{}", deployId_).substr(0, 36);
@@ -135,6 +179,7 @@ void Session::runTask(ServiceRun& r, const plan::RunTask& step) {
   std::string arn = r.resumeRec ? deadDeployTask(r, startedBy) : std::string();
   const bool resumed = !arn.empty();
   if (arn.empty()) {
+    waitForOtherTasks(r, step, startedBy);
     json res = cli().callJson("ecs", "RunTask", runTaskInput(step, cluster_, r.newTaskDef, fileDoc(step.placementFile), startedBy));
     const json tasks = res.value("tasks", json::array());
     if (tasks.empty() || !tasks[0].contains("taskArn")) {

@@ -153,6 +153,7 @@ class Session {
   // run_task.cpp
   void runTask(ServiceRun& r, const plan::RunTask& step);
   std::string deadDeployTask(ServiceRun& r, const std::string& startedBy);
+  void waitForOtherTasks(ServiceRun& r, const plan::RunTask& step, const std::string& startedBy);
   // watch.cpp
   /// Why a rollout must stop and roll back now whatever its watch says: another
   /// service of the wave failed (`wave`), a signal (`cancelled`), the lock's heartbeat

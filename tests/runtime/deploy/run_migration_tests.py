@@ -247,6 +247,29 @@ def test_resume_during_migration(w):
     check(w.image_of(w.service("rolling", "api")["taskDefinition"]).endswith("migrations/api:v3"), "api runs v3")
 
 
+def test_waits_for_another_task(w):
+    # A task another deploy started (one stopped at once while its task ran) still runs:
+    # the next deploy waits for it to stop before it starts its own, never two at once.
+    svc = w.service("rolling", "api")
+    moto_task_transition(w.moto, NEVER_STOP)
+    try:
+        other = w.ecs.run_task(cluster=w.plan("rolling")["cluster"], taskDefinition=svc["taskDefinition"], launchType="FARGATE",
+                               startedBy="gops-1700000000-1", networkConfiguration=svc["networkConfiguration"],
+                               overrides={"containerOverrides": [{"name": "api", "command": ["bin/migrate", "--all"]}]})["tasks"][0]["taskArn"]
+        proc, lines = run_until_event(w, w.apply_cmd("rolling", "api=v2", "--format", "json"), lambda e: e.get("event") == "task_waiting")
+    finally:
+        moto_task_transition(w.moto, None)  # the other task stops now, after a few looks
+    out, err = proc.communicate(timeout=120)
+    check(proc.returncode == 0, f"exit {proc.returncode}\n{''.join(lines)}{out}{err}")
+    evs = events("".join(lines) + out)
+    waiting = index_of(evs, lambda e: e.get("event") == "task_waiting", "task_waiting")
+    started = index_of(evs, lambda e: e.get("event") == "task_started", "task_started")
+    check(waiting < started and other in evs[waiting]["tasks"][0], f"waited for {other} first: {evs[waiting]}")
+    check(evs[started]["task"] != other and not evs[started]["resumed"], "then started its own")
+    t = w.ecs.describe_tasks(cluster=w.plan("rolling")["cluster"], tasks=[other])["tasks"][0]
+    check(t["lastStatus"] == "STOPPED" and not t.get("stoppedReason"), f"the other task was not stopped by gops: {t.get('stoppedReason')}")
+
+
 def test_image_tag_per_service(w):
     worker_before = w.service("rolling", "worker")["taskDefinition"]
     api_before = w.service("rolling", "api")["taskDefinition"]
@@ -286,7 +309,7 @@ def test_image_tag_per_service(w):
 
 
 TESTS = [test_rolling_migration, test_canary_migration, test_failing_migration, test_failing_migration_later_wave, test_migration_timeout,
-         test_resume_during_migration, test_image_tag_per_service]
+         test_resume_during_migration, test_waits_for_another_task, test_image_tag_per_service]
 
 
 def main():
