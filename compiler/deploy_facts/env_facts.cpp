@@ -93,6 +93,49 @@ void workloadFacts(WorkloadFacts& f, const EnvFacts& e, const model::Workload& w
   if (w.image.kind == model::Image::Kind::Ecr) f.ecrRepository = w.image.repository;
 }
 
+/// The log stream of a FireLens-routed container, when the router sends it to
+/// CloudWatch Logs (aws-for-fluent-bit's `cloudwatch_logs` or `cloudwatch` output, a
+/// `log_group_name` and no fixed `log_stream_name`): the stream is the prefix and the
+/// FireLens tag `<container>-firelens-<task id>`.
+void firelensLogs(OneOffTask& t, const LogConfiguration& logs, const std::string& container) {
+  auto option = [&](std::string_view key) -> const std::string* {
+    for (const auto& [k, v] : logs.firelensOptions) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  };
+  const std::string* name = option("Name");
+  const std::string* group = option("log_group_name");
+  if (!name || (*name != "cloudwatch_logs" && *name != "cloudwatch") || !group || option("log_stream_name")) return;
+  const std::string* prefix = option("log_stream_prefix");
+  t.logGroup = *group;
+  t.logStreamPrefix = (prefix ? *prefix : std::string()) + container + "-firelens-";
+}
+
+OneOffTask oneOffTask(const ServiceFacts& f, const model::Task& task) {
+  const Container& c = f.container();
+  OneOffTask t;
+  t.container = c.name;
+  t.command = task.command;
+  if (task.cpu != 0 || task.memory != 0) {
+    // The size the task runs with, and the container's share of it, as taskDefinition()
+    // splits the service's: the sidecars keep theirs, the container gets the rest.
+    t.cpu = task.cpu != 0 ? task.cpu : f.task.cpu;
+    t.memory = task.memory != 0 ? task.memory : f.task.memory;
+    t.containerMemory = *t.memory - (f.task.memory - c.memory);
+    if (c.cpu) t.containerCpu = *t.cpu - (f.task.cpu - *c.cpu);
+  }
+  t.placementFile = f.runsOnTaskSets ? f.targetGroups.front().taskSetFile : f.serviceFile;
+  if (c.logs.awslogs()) {
+    t.logGroup = c.logs.group;
+    t.logStreamPrefix = fmt::format("{}/{}/"_cf, c.logs.streamPrefix, c.name);
+  } else {
+    firelensLogs(t, c.logs, c.name);
+  }
+  t.timeoutSeconds = task.timeoutSeconds;
+  return t;
+}
+
 ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
   ServiceFacts f;
   f.service = &s;
@@ -167,6 +210,7 @@ ServiceFacts serviceFacts(const EnvFacts& e, const model::Service& s) {
     }
   }
   if (f.runsNatively) f.deployment.native = nativeStrategy(s.rollout, f.rollbackAlarms);
+  if (s.beforeDeploy) f.beforeDeploy = oneOffTask(f, *s.beforeDeploy);
   return f;
 }
 
@@ -231,6 +275,7 @@ EnvFacts::EnvFacts(const model::AppModel& a, const model::Environment& e)
     anyTaskSets = anyTaskSets || services.back().runsOnTaskSets;
     if (services.back().isPublic()) hosts.insert(s.expose.hosts.begin(), s.expose.hosts.end());
     anyNative = anyNative || services.back().runsNatively;
+    anyBeforeDeploy = anyBeforeDeploy || services.back().beforeDeploy.has_value();
   }
   publicHosts.assign(hosts.begin(), hosts.end());
   assignRulePriorities(services, loadBalancer.existing);

@@ -165,6 +165,25 @@ struct WorkloadFacts {
   const Container& container() const { return task.containers.front(); }
 };
 
+/// `before_deploy = task { ... }`: the one-off task of the service's new revision a
+/// deploy runs (RunTask) before any traffic moves (docs/plan.md, run_task).
+struct OneOffTask {
+  std::string container;             ///< the workload's own container, whose command it overrides
+  std::vector<std::string> command;
+  /// With `cpu` or `memory` in the task: its size (the one not given is the service's)
+  /// and the container's share of it, split with the sidecars as the task definition
+  /// splits the service's (containerCpu only in a task with sidecars).
+  std::optional<int> cpu, memory, containerCpu, containerMemory;
+  /// The service's CreateService input (rolling) or blue CreateTaskSet input (task
+  /// sets): the task runs with its launch type or capacity, platform version and network.
+  std::string placementFile;
+  /// Where the container's output goes: its awslogs group and the stream's name before
+  /// the task id (`<prefix>/<container>/`); through FireLens to CloudWatch Logs, the
+  /// router's group and `<log_stream_prefix><container>-firelens-`. None when unknown.
+  std::optional<std::string> logGroup, logStreamPrefix;
+  double timeoutSeconds = 600;
+};
+
 struct ServiceFacts : WorkloadFacts {
   const model::Service* service = nullptr;
   Exposure exposure = Exposure::None;
@@ -183,6 +202,7 @@ struct ServiceFacts : WorkloadFacts {
   /// gives two in a row, its blue alarm first.
   std::vector<RollbackAlarm> rollbackAlarms;
   std::string serviceFile;  ///< files::service
+  std::optional<OneOffTask> beforeDeploy;
 
   bool isPublic() const { return exposure == Exposure::Public; }
   bool isInternal() const { return exposure == Exposure::Internal; }
@@ -221,6 +241,7 @@ struct EnvFacts {
   /// `dns { zone = ... }`: the Route 53 hosted zone (public) the environment writes
   /// the certificate's validation records and the hostnames' alias records to.
   std::optional<std::string> dnsZone;
+  bool anyBeforeDeploy = false;  ///< some service runs a one-off task before its deploy
   /// The tags on everything the environment runs: app, environment, managed-by
   /// (sorted by key; the Terraform provider's default tags).
   std::vector<std::pair<std::string, std::string>> tags;

@@ -212,10 +212,13 @@ int runApply(const GlobalOptions& g, const ApplyOptions& o) {
     std::cerr << "gops rollback: error: --if-dead rolls back the whole deploy that died; it takes neither --service nor --to\n";
     return 2;
   }
-  if (int rc = loadBundle(g, o.path, o.env, o.planDir, command, bundle)) return rc;
-
   deploy::ApplyOptions ao;
-  ao.imageTag = o.imageTag;
+  if (!o.rollback) {
+    if (int rc = parseImageTags(o.imageTags, command, ao.imageTags)) return rc;
+  }
+  if (int rc = loadBundle(g, o.path, o.env, o.planDir, command, bundle)) return rc;
+  if (int rc = checkImageTagNames(ao.imageTags, bundle.plan, true, command)) return rc;
+
   ao.jsonEvents = o.format == "json";
   ao.out = &std::cout;
   ao.settleSeconds = o.settleSeconds;

@@ -55,7 +55,7 @@ int runLsp(const GlobalOptions& g, const LspOptions& o);
 struct ApplyOptions {
   std::string path;
   std::string env;
-  std::string imageTag;
+  std::vector<std::string> imageTags;  // --image-tag TAG | NAME=TAG, repeatable (docs/runtime.md)
   std::string tfOutputs;        // `terraform output -json` of the environment's module
   std::string planDir;          // read OUT/<env> instead of compiling the spec
   std::string format = "text";  // text | json
@@ -103,7 +103,7 @@ struct PromoteOptions {
   std::string path;
   std::string from;
   std::string to;
-  std::string imageTag;
+  std::vector<std::string> imageTags;  // as apply's
   bool check = false;
   std::string format = "text";  // text | json
 };

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -97,15 +96,11 @@ std::string errorText(const std::exception& e) {
   return e.what();
 }
 
-bool validTag(const std::string& tag) {
-  static const std::regex re("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$");
-  return std::regex_match(tag, re);
-}
 
 }  // namespace
 
 int runRecordTests(const GlobalOptions& g, const RecordTestsOptions& o) {
-  if (!validTag(o.imageTag)) {
+  if (!deploy::validImageTag(o.imageTag)) {
     std::cerr << fmt::format("gops record-tests: error: `{}` is not an image tag (letters, digits, `_`, `.`, `-`; at most 128)\n", o.imageTag);
     return 2;
   }
@@ -139,10 +134,8 @@ int runPromoteCheck(const GlobalOptions& g, const PromoteOptions& o) {
     std::cerr << "gops promote: error: say what to do: `gops promote --check PATH FROM TO --image-tag TAG`\n";
     return 2;
   }
-  if (!validTag(o.imageTag)) {
-    std::cerr << fmt::format("gops promote: error: `{}` is not an image tag (letters, digits, `_`, `.`, `-`; at most 128)\n", o.imageTag);
-    return 2;
-  }
+  deploy::ImageTags tags;
+  if (int rc = parseImageTags(o.imageTags, "promote", tags)) return rc;
   if (o.from == o.to) {
     std::cerr << fmt::format("gops promote: error: FROM and TO are both `{}`\n", o.from);
     return 2;
@@ -164,9 +157,10 @@ int runPromoteCheck(const GlobalOptions& g, const PromoteOptions& o) {
     }
     return 2;
   }
+  if (int rc = checkImageTagNames(tags, from.plan, false, "promote")) return rc;
   try {
     aws::AwsClient client = makeClient(from);
-    json r = deploy::checkPromotion(client, from, to, o.imageTag);
+    json r = deploy::checkPromotion(client, from, to, tags);
     if (o.format == "json") {
       std::cout << r.dump(2) << "\n";
     } else {

@@ -67,7 +67,11 @@ int run(int argc, char** argv) {
   auto* applyCmd = app.add_subcommand("apply", "Deploy an environment to AWS: preflight, rollout by the plan, rollback on failure (docs/runtime.md)");
   applyCmd->add_option("path", applyOpts.path, "A spec file or a directory of .gops files")->required();
   applyCmd->add_option("--env", applyOpts.env, "The environment")->required();
-  applyCmd->add_option("--image-tag", applyOpts.imageTag, "The image tag to deploy")->required();
+  applyCmd->add_option("--image-tag", applyOpts.imageTags,
+                       "The image tag to deploy (every service and job), and/or NAME=TAG for one of them (repeatable; only "
+                       "the ones named when no tag is for all)")
+      ->required()
+      ->allow_extra_args(false);
   applyCmd->add_option("--tf-outputs", applyOpts.tfOutputs, "`terraform output -json` of the environment's module (a file); default: run it in --tf-dir");
   applyCmd->add_option("--tf-dir", applyOpts.tfDir, "The environment's Terraform module, where `terraform output -json` runs without --tf-outputs (default: <plan-dir>/terraform, else <env>/terraform)");
   auto* resume = applyCmd->add_flag("--resume", applyOpts.resume, "Finish the apply that died (kill -9, a lost runner) from where it stopped, with the same image tag");
@@ -141,7 +145,11 @@ int run(int argc, char** argv) {
   promoteCmd->add_option("path", promoteOpts.path, "A spec file or a directory of .gops files")->required();
   promoteCmd->add_option("from", promoteOpts.from, "The environment promoted from")->required();
   promoteCmd->add_option("to", promoteOpts.to, "The environment promoted to")->required();
-  promoteCmd->add_option("--image-tag", promoteOpts.imageTag, "The image tag to promote")->required();
+  promoteCmd->add_option("--image-tag", promoteOpts.imageTags,
+                         "The image tag to promote (every service), and/or SERVICE=TAG (repeatable; only the services named "
+                         "when no tag is for all)")
+      ->required()
+      ->allow_extra_args(false);
   promoteCmd->add_option("--format", promoteOpts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   DriftOptions driftOpts;

@@ -1,5 +1,6 @@
 #include "driver/runtime_io.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -9,8 +10,37 @@
 #include <nlohmann/json.hpp>
 
 #include "driver/common.h"
+#include "support/text.h"
 
 namespace gops::driver {
+
+int parseImageTags(const std::vector<std::string>& values, const char* command, deploy::ImageTags& tags) {
+  try {
+    tags = deploy::ImageTags::parse(values);
+    return 0;
+  } catch (const deploy::DeployError& e) {
+    std::cerr << fmt::format("gops {}: error: {}\n", command, e.what());
+    return 2;
+  }
+}
+
+int checkImageTagNames(const deploy::ImageTags& tags, const plan::Plan& plan, bool jobs, const char* command) {
+  std::vector<std::string> names;
+  for (const auto& s : plan.services) names.push_back(s.name);
+  if (jobs) {
+    for (const auto& j : plan.jobs) names.push_back(j.name);
+  }
+  int rc = 0;
+  for (const auto& [name, tag] : tags.own()) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    std::cerr << fmt::format("gops {}: error: `{}={}`: environment {} has no {} `{}`", command, name, tag, plan.environment,
+                             jobs ? "service or job" : "service", name);
+    if (auto m = closestMatch(name, names)) std::cerr << fmt::format("; did you mean `{}`?", *m);
+    std::cerr << "\n";
+    rc = 2;
+  }
+  return rc;
+}
 
 std::string envOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);

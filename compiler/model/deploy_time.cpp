@@ -39,7 +39,11 @@ DeployLimits deployLimits(const Environment& env) {
   l.waves = static_cast<int>(waves.size());
   for (const auto& wave : waves) {
     double longest = 0;
-    for (const auto& name : wave) longest = std::max(longest, byName.at(name)->rollout.totalSeconds());
+    for (const auto& name : wave) {
+      // A service's rollout, and its before_deploy task before it (at most its timeout).
+      const Service& s = *byName.at(name);
+      longest = std::max(longest, s.rollout.totalSeconds() + (s.beforeDeploy ? s.beforeDeploy->timeoutSeconds : 0));
+    }
     l.rolloutSeconds += longest;
   }
   l.jobMinutesNeeded = static_cast<int>(std::ceil(l.rolloutSeconds / 60)) + kDeployMarginMinutes +

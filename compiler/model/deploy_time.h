@@ -6,7 +6,8 @@
 ///
 /// A deploy runs the plan's waves one after another (a service after every service it
 /// depends on, the services of one wave at the same time), so it lasts as long as the
-/// longest rollout of each wave, added up. Only the holds and bakes are known ahead;
+/// longest rollout of each wave, added up; a service's `before_deploy` task counts in
+/// its rollout, at most its timeout. Only the holds and bakes are known ahead;
 /// the waits for a steady state, the settles after each shift and the tests after the
 /// apply are covered by a fixed margin.
 #include <string>

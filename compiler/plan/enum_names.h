@@ -19,7 +19,7 @@ struct Names;
   }
 
 GOPS_PLAN_NAMES(StepKind, "register_task_definition", "update_service", "wait_stable", "hold", "create_task_set", "shift",
-                "promote_task_set", "retire_task_set", "start_deployment", "follow_deployment");
+                "promote_task_set", "retire_task_set", "start_deployment", "follow_deployment", "run_task");
 GOPS_PLAN_NAMES(Strategy, "rolling", "blue_green", "canary", "linear");
 GOPS_PLAN_NAMES(StrategySource, "service", "environment", "default", "fallback");
 GOPS_PLAN_NAMES(Controller, "ECS", "EXTERNAL");

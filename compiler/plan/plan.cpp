@@ -22,6 +22,7 @@ bool isTaskSetStep(StepKind k) {
     case StepKind::Hold:
     case StepKind::StartDeployment:
     case StepKind::FollowDeployment:
+    case StepKind::RunTask:
       return false;
   }
   return false;
@@ -44,6 +45,8 @@ std::vector<std::string> Watch::allAlarms() const {
   }
   return r;
 }
+
+bool isPrepareStep(StepKind k) { return k == StepKind::RegisterTaskDefinition || k == StepKind::RunTask; }
 
 bool Rollback::triggers(Trigger t) const { return std::find(on.begin(), on.end(), t) != on.end(); }
 

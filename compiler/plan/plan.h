@@ -77,6 +77,29 @@ struct RetireTaskSet {
   TaskSetChoice which = TaskSetChoice::Previous;
   bool operator==(const RetireTaskSet&) const = default;
 };
+/// `before_deploy`: a one-off ECS task of the new revision (RunTask), run before any
+/// traffic moves and waited on until it stops; exit code 0 lets the rollout go on,
+/// anything else stops the deploy with nothing changed (docs/plan.md, run_task).
+struct RunTask {
+  std::string container;              ///< the container whose command is overridden: the workload's own
+  std::vector<std::string> command;   ///< its command for this task
+  /// Task-level size overrides (CPU units, MiB); none: the task definition's.
+  std::optional<int> cpu;
+  std::optional<int> memory;
+  /// With a size override, the container's own share of it: its CPU reservation
+  /// (only in a task with sidecars) and its memory hard limit (the task's less the sidecars').
+  std::optional<int> containerCpu;
+  std::optional<int> containerMemory;
+  /// The service's ECS file (CreateService or CreateTaskSet input) whose launch type or
+  /// capacity provider strategy, platform version and network configuration the task runs with.
+  std::string placementFile;
+  /// Where the container's output goes in CloudWatch Logs: the log group, and the
+  /// stream's name before the task's id. None when the logs go elsewhere (FireLens).
+  std::optional<std::string> logGroup;
+  std::optional<std::string> logStreamPrefix;
+  double timeoutSeconds = 600;
+  bool operator==(const RunTask&) const = default;
+};
 
 /// ECS's own strategy (engine `ecs`): UpdateService to the new revision with the
 /// service file's deployment configuration and load balancers, which starts an ECS
@@ -96,7 +119,7 @@ struct FollowDeployment {
 /// One step of a rollout; executors `std::visit` it. The alternatives are in the
 /// order of `StepKind`.
 using Step = std::variant<RegisterTaskDefinition, UpdateService, WaitStable, Hold, CreateTaskSet, Shift, PromoteTaskSet,
-                          RetireTaskSet, StartDeployment, FollowDeployment>;
+                          RetireTaskSet, StartDeployment, FollowDeployment, RunTask>;
 
 /// The kind of a step, one per alternative of `Step` (same order).
 enum class StepKind {
@@ -110,6 +133,7 @@ enum class StepKind {
   RetireTaskSet,
   StartDeployment,
   FollowDeployment,
+  RunTask,
 };
 inline constexpr std::size_t kStepKinds = std::variant_size_v<Step>;
 
@@ -120,10 +144,13 @@ inline std::string_view actionName(const Step& s) { return actionName(kindOf(s))
 /// The kind named `action`, or nullopt.
 std::optional<StepKind> stepKind(std::string_view action);
 /// Whether the step works on task sets (create, shift, promote, retire): the steps of
-/// a service whose controller is EXTERNAL, besides registering.
+/// a service whose controller is EXTERNAL, besides registering and running tasks.
 bool isTaskSetStep(StepKind k);
 /// Whether the step starts or follows a deployment ECS runs itself (engine `ecs`).
 bool isNativeStep(StepKind k);
+/// Whether every controller runs the step: registering the task definition and a
+/// one-off task (`run_task`), the steps that come before any traffic moves.
+bool isPrepareStep(StepKind k);
 
 // --- services and jobs ------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 #include "plan/reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -48,6 +49,14 @@ std::size_t length(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
+}
+
+/// The index of the first step of kind `k`, or steps.size().
+std::size_t indexOf(const std::vector<Step>& steps, StepKind k) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (kindOf(steps[i]) == k) return i;
+  }
+  return steps.size();
 }
 
 /// A pattern of docs/plan.schema.json, compiled on first use.
@@ -224,6 +233,21 @@ class Reader {
     return d > 2147483647.0 ? 0 : static_cast<int>(d);
   }
 
+  /// A member that is null or an integer of at least `min`.
+  std::optional<int> optionalInteger(const Object& o, std::string_view key, long long min) {
+    const json* v = o.get(key);
+    if (!v || v->is_null()) return std::nullopt;
+    const std::size_t before = problems_.size();
+    int n = integer(o, key, min);
+    return problems_.size() == before ? std::optional<int>(n) : std::nullopt;
+  }
+  /// A member that is null or a string.
+  std::optional<std::string> optionalString(const Object& o, std::string_view key, const Text& t) {
+    const json* v = o.get(key);
+    if (!v || v->is_null()) return std::nullopt;
+    return stringValue(*v, o.path(key), t);
+  }
+
   bool boolean(const Object& o, std::string_view key) {
     const json* v = o.get(key);
     if (!v) return false;
@@ -371,6 +395,38 @@ class Reader {
         }
         f.timeoutSeconds = number(o, "timeout_seconds", kSeconds);
         return f;
+      }
+      case StepKind::RunTask: {
+        Object o(*this, v, path,
+                 {"action", "container", "command", "cpu", "memory", "container_cpu", "container_memory", "placement_file",
+                  "log_group", "log_stream_prefix", "timeout_seconds"});
+        RunTask s;
+        s.container = string(o, "container", Text{1, 255});
+        s.command = strings(o, "command", Text{});
+        if (const json* c = o.get("command", false); c && c->is_array() && c->empty()) {
+          problem(o.path("command"), "is empty; the task runs a command");
+        }
+        s.cpu = optionalInteger(o, "cpu", 1);
+        s.memory = optionalInteger(o, "memory", 1);
+        s.containerCpu = optionalInteger(o, "container_cpu", 0);
+        s.containerMemory = optionalInteger(o, "container_memory", 1);
+        if (s.cpu.has_value() != s.memory.has_value()) {
+          problem(o.path(s.cpu ? "memory" : "cpu"), "is null, but the other of `cpu` and `memory` is set; a size override sets both");
+        } else if (!s.cpu && (s.containerCpu || s.containerMemory)) {
+          problem(o.path(s.containerCpu ? "container_cpu" : "container_memory"),
+                  "is set without a size override (`cpu` and `memory` are null)");
+        } else if (s.cpu && !s.containerMemory) {
+          problem(o.path("container_memory"), "is null; a size override gives the container its memory");
+        }
+        s.placementFile = string(o, "placement_file", kEcsFileText);
+        s.logGroup = optionalString(o, "log_group", Text{1, 512});
+        s.logStreamPrefix = optionalString(o, "log_stream_prefix", Text{1, 512});
+        if (s.logGroup.has_value() != s.logStreamPrefix.has_value()) {
+          problem(o.path(s.logGroup ? "log_stream_prefix" : "log_group"),
+                  "is null, but the other of `log_group` and `log_stream_prefix` is set");
+        }
+        s.timeoutSeconds = number(o, "timeout_seconds", Range{0, INFINITY, true});
+        return s;
       }
     }
     return PromoteTaskSet{};
@@ -555,7 +611,7 @@ class Reader {
     const bool native = s.engine == Engine::Ecs;
     for (std::size_t i = 1; i < s.steps.size(); ++i) {
       const StepKind k = kindOf(s.steps[i]);
-      if (k == StepKind::RegisterTaskDefinition || !validSteps_[i]) continue;  // reported already
+      if (isPrepareStep(k) || !validSteps_[i]) continue;  // every controller runs them; or reported already
       const std::string where = member(element(path, i), "action");
       if (isTaskSetStep(k) && s.controller == Controller::Ecs) {
         problem(where, fmt::format("`{}` works on task sets, but the service's controller is ECS", actionName(k)));
@@ -582,6 +638,16 @@ class Reader {
       if (!found) problem(path, fmt::format("has no `{}`; {}", actionName(k), why));
       return found;
     };
+    // A one-off task runs before any traffic moves: before the update, the new task set
+    // or the deployment ECS runs.
+    const std::size_t firstTraffic = std::min({indexOf(s.steps, StepKind::UpdateService), indexOf(s.steps, StepKind::CreateTaskSet),
+                                               indexOf(s.steps, StepKind::StartDeployment)});
+    for (std::size_t i = firstTraffic; i < s.steps.size(); ++i) {
+      if (kindOf(s.steps[i]) == StepKind::RunTask) {
+        problem(member(at(i), "action"), fmt::format("`run_task` after `{}`; the task runs before any traffic moves",
+                                                     actionName(s.steps[firstTraffic])));
+      }
+    }
     if (s.engine == Engine::Ecs && s.controller == Controller::Ecs) {
       auto start = once(StepKind::StartDeployment, "ECS runs one deployment per apply");
       auto follow = once(StepKind::FollowDeployment, "gops follows the deployment ECS runs");

@@ -10,14 +10,17 @@
 ///   seconds, known step kinds and enums, the traffic section exactly when the
 ///   controller is EXTERNAL or the engine `ecs` (task set files exactly for the
 ///   former), which strategies and steps each controller and engine runs,
-///   `register_task_definition` first and only there;
+///   `register_task_definition` first and only there, a `run_task`'s size override
+///   and log location set whole or not at all;
 /// - and what the schema cannot state: unique service and job names; `order` lists
 ///   every service once and each after the services in its `depends_on`, which name
 ///   services of the plan; a task-set service has one `create_task_set` before its
 ///   shifts, weights that rise to 100, then one `promote_task_set` and one
 ///   `retire_task_set`; a rolling service one `update_service` followed by a
 ///   `wait_stable`; a service whose engine is `ecs` one `start_deployment`, then one
-///   `follow_deployment` whose shifts rise to 100; an autoscaler's `min` not over its `max`.
+///   `follow_deployment` whose shifts rise to 100; every `run_task` before the first
+///   `update_service`, `create_task_set` or `start_deployment` (before any traffic
+///   moves); an autoscaler's `min` not over its `max`.
 /// tests/data/plan_cases.json lists malformed plans with the problem each has, and
 /// which of them the schema rejects too (the unit tests and tests/plan_check.py both
 /// run it).

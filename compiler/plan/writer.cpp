@@ -94,6 +94,24 @@ class Writer {
     j_.endArray();
     j_.member("timeout_seconds", s.timeoutSeconds);
   }
+  void fields(const RunTask& s) {
+    j_.member("container", s.container);
+    strings("command", s.command);
+    orNull("cpu", s.cpu);
+    orNull("memory", s.memory);
+    orNull("container_cpu", s.containerCpu);
+    orNull("container_memory", s.containerMemory);
+    j_.member("placement_file", s.placementFile);
+    orNull("log_group", s.logGroup);
+    orNull("log_stream_prefix", s.logStreamPrefix);
+    j_.member("timeout_seconds", s.timeoutSeconds);
+  }
+
+  template <class T>
+  void orNull(std::string_view key, const std::optional<T>& v) {
+    if (v) j_.member(key, *v);
+    else j_.key(key).null();
+  }
 
   void targetGroup(const TargetGroup& tg) {
     j_.beginObject();

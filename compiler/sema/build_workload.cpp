@@ -63,6 +63,7 @@ class UnitBuilder {
     dependsOn(s);
     rollout(s);
     nativeHosts(s);
+    if (s.beforeDeploy) beforeDeploy(s);
     return s;
   }
 
@@ -308,6 +309,45 @@ class UnitBuilder {
     else if (!cpuStmt) b.note("the CPU is the default, 0.25 vcpu");
     else b.note("the memory is the default, 512 MiB");
     b.help(fmt::format("with {} Fargate offers {}", cpuText(w.cpu), fargateMemoryDescription(w.cpu)));
+  }
+
+  /// The size a before_deploy task runs with: the one it gives and, for what it leaves
+  /// out, the service's; a size Fargate offers, with room for the sidecars (the task
+  /// itself checked a pair it gives whole).
+  void beforeDeploy(const model::Service& s) {
+    const model::Task& t = *s.beforeDeploy;
+    if (t.cpu == 0 && t.memory == 0) return;
+    const int cpu = t.cpu != 0 ? t.cpu : s.cpu;
+    const int memory = t.memory != 0 ? t.memory : s.memory;
+    const ast::Stmt* where = stmt(AttrId::UnitBeforeDeploy);
+    const SourceRange range = where ? where->value().range : d_.nameRange;
+    if ((t.cpu == 0 || t.memory == 0) && !fargateValid(cpu, memory)) {
+      st_.diags.report(Code::FargateSize, range,
+                       fmt::format("Fargate does not offer {} with {} of memory for the `before_deploy` task", cpuText(cpu), memText(memory)),
+                       "not a Fargate size")
+          .note(t.cpu == 0 ? fmt::format("the task's CPU is the service's, {}", cpuText(cpu))
+                           : fmt::format("the task's memory is the service's, {}", memText(memory)))
+          .help(fargateMemoryFor(cpu).empty()
+                    ? std::string("give the task a Fargate CPU size: 0.25, 0.5, 1, 2, 4, 8 or 16 vcpu")
+                    : fmt::format("give the task both `cpu` and `memory`; with {} Fargate offers {}", cpuText(cpu), fargateMemoryDescription(cpu)));
+      return;
+    }
+    int sidecarCpu = 0, sidecarMemory = 0;
+    for (const auto& sc : s.sidecars) {
+      sidecarCpu += sc.cpu;
+      sidecarMemory += sc.memory;
+    }
+    if (!s.sidecars.empty() && (sidecarMemory + 6 > memory || sidecarCpu >= cpu)) {
+      const bool mem = sidecarMemory + 6 > memory;
+      st_.diags.report(Code::ContainersTooLarge, range,
+                       mem ? fmt::format("the sidecars take {} MiB of the `before_deploy` task's {} MiB, leaving {} for `{}`", sidecarMemory, memory,
+                                         sidecarMemory >= memory ? std::string("nothing") : fmt::format("{} MiB", memory - sidecarMemory), s.name)
+                           : fmt::format("the sidecars take {} of the `before_deploy` task's {} CPU units, leaving {} for `{}`", sidecarCpu, cpu,
+                                         sidecarCpu >= cpu ? std::string("nothing") : std::to_string(cpu - sidecarCpu), s.name),
+                       "the task is too small")
+          .note("the task runs the service's sidecars too; they keep their share")
+          .help(mem ? "give the task more `memory`, or leave it out to run with the service's" : "give the task more `cpu`, or leave it out");
+    }
   }
 
   void serviceExpose(const model::Service& s) {

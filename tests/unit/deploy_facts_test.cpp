@@ -725,3 +725,60 @@ TEST_CASE("the deploy's limits: waves added up, a margin, the image wait, IAM's 
   EnvFacts f(app, app.environments.front());
   CHECK(f.deployLimits.sessionSeconds == l.sessionSeconds);
 }
+
+TEST_CASE("a before_deploy task: its container, size split with the sidecars, placement and log stream", "[facts][before-deploy]") {
+  model::AppModel app = factsApp();
+  model::Environment& e = app.environments[0];
+  model::Service& api = e.services[0];  // canary, on task sets; 1024 CPU units, 2048 MiB
+  model::Sidecar envoy;
+  envoy.name = "envoy";
+  envoy.image.kind = model::Image::Kind::External;
+  envoy.image.uri = "envoy:1";
+  envoy.cpu = 64;
+  envoy.memory = 128;
+  api.sidecars = {envoy};
+  api.beforeDeploy = model::Task{{"bin/migrate"}, 300, 0, 4096};  // memory only: the CPU is the service's
+  model::Service& orders = e.services[1];  // internal, rolls
+  model::Sidecar router;
+  router.name = "logs";
+  router.image = envoy.image;
+  router.memory = 64;
+  router.logRouter = "fluentbit";
+  orders.sidecars = {router};
+  orders.logOptions = {{"Name", "cloudwatch_logs"}, {"log_group_name", "/shop/orders"}, {"log_stream_prefix", "run-"}};
+  orders.beforeDeploy = model::Task{{"sh", "-c", "migrate"}, 600, 0, 0};
+  model::Service& web = e.services[2];
+  web.sidecars = {router};
+  web.logOptions = {{"Name", "datadog"}};
+  web.beforeDeploy = model::Task{{"migrate"}, 600, 0, 0};
+
+  EnvFacts f(app, e);
+  CHECK(f.anyBeforeDeploy);
+  const OneOffTask& a = *f.services[0].beforeDeploy;
+  CHECK(a.container == "api");
+  CHECK(a.command == std::vector<std::string>{"bin/migrate"});
+  CHECK(a.cpu == 1024);
+  CHECK(a.memory == 4096);
+  CHECK(a.containerCpu == 1024 - 64);     // the sidecar keeps its share
+  CHECK(a.containerMemory == 4096 - 128);
+  CHECK(a.placementFile == "ecs/api.blue.taskset.json");
+  CHECK(a.logGroup == "/gops/shop/dev/api");
+  CHECK(a.logStreamPrefix == "api/api/");
+  CHECK(a.timeoutSeconds == 300);
+
+  const OneOffTask& o = *f.services[1].beforeDeploy;
+  CHECK(!o.cpu);
+  CHECK(!o.memory);
+  CHECK(!o.containerMemory);
+  CHECK(o.placementFile == "ecs/orders.service.json");
+  // FireLens to CloudWatch Logs: the router's group, the stream its prefix and tag name.
+  CHECK(o.logGroup == "/shop/orders");
+  CHECK(o.logStreamPrefix == "run-orders-firelens-");
+  // FireLens elsewhere: no stream to name.
+  CHECK(!f.services[2].beforeDeploy->logGroup);
+  CHECK(!f.services[2].beforeDeploy->logStreamPrefix);
+
+  model::AppModel plain = factsApp();
+  EnvFacts none(plain, plain.environments[0]);
+  CHECK_FALSE(none.anyBeforeDeploy);
+}

@@ -63,7 +63,19 @@ std::string serviceLine(const Service& s) {
   std::string expose;
   if (s.expose.kind == model::Expose::Kind::Public) expose = ", public";
   if (s.expose.kind == model::Expose::Kind::Internal) expose = ", internal";
-  return fmt::format("{} ×{}{} · {}", s.name, replicas, expose, rollout(s.rollout));
+  std::string line = fmt::format("{} ×{}{} · {}", s.name, replicas, expose, rollout(s.rollout));
+  if (s.beforeDeploy) {
+    // The one-off task each deploy runs first (a migration): its command, cut when long.
+    std::string command;
+    for (const auto& arg : s.beforeDeploy->command) command += (command.empty() ? "" : " ") + arg;
+    if (command.size() > 40) {
+      std::size_t cut = 39;
+      while (cut > 0 && (static_cast<unsigned char>(command[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+      command = command.substr(0, cut) + "…";
+    }
+    line += fmt::format(" · before_deploy: {}", command);
+  }
+  return line;
 }
 
 /// Mermaid labels are double-quoted; `"` is written as an entity.

@@ -70,6 +70,22 @@ contract::GateKind gateKind(model::Gate::Kind k) {
 
 contract::RegisterTaskDefinition registerStep(const facts::WorkloadFacts& w) { return {w.family, w.taskDefinitionFile}; }
 
+/// `before_deploy`: the one-off task of the new revision, before any traffic moves.
+contract::RunTask runTaskStep(const facts::OneOffTask& t) {
+  contract::RunTask r;
+  r.container = t.container;
+  r.command = t.command;
+  r.cpu = t.cpu;
+  r.memory = t.memory;
+  r.containerCpu = t.containerCpu;
+  r.containerMemory = t.containerMemory;
+  r.placementFile = t.placementFile;
+  r.logGroup = t.logGroup;
+  r.logStreamPrefix = t.logStreamPrefix;
+  r.timeoutSeconds = t.timeoutSeconds;
+  return r;
+}
+
 /// A service on task sets or run natively: its listener rules and its two target
 /// groups (with their task set files on task sets).
 contract::Traffic traffic(const facts::ServiceFacts& f) {
@@ -106,6 +122,12 @@ contract::Service service(const facts::ServiceFacts& f) {
   // The service's time limit adds up as the steps are laid out.
   double total = 0;
   p.steps.push_back(registerStep(f));
+  const double taskSeconds = f.beforeDeploy ? f.beforeDeploy->timeoutSeconds : 0;
+  if (f.beforeDeploy) {
+    // Before the update (rolling), the new task set or ECS's deployment: before any traffic moves.
+    p.steps.push_back(runTaskStep(*f.beforeDeploy));
+    total += taskSeconds;
+  }
   auto shift = [&](double weight, double hold) {
     p.steps.push_back(contract::Shift{weight, hold});
     total += contract::kShiftSettle + hold;
@@ -120,7 +142,7 @@ contract::Service service(const facts::ServiceFacts& f) {
       follow.shifts.push_back(contract::Shift{sh.weight, sh.holdSeconds});
       total += contract::kShiftSettle + sh.holdSeconds;
     }
-    follow.timeoutSeconds = total;
+    follow.timeoutSeconds = total - taskSeconds;  // the follow's own: not the task's, which ran before
     p.steps.push_back(contract::StartDeployment{});
     p.steps.emplace_back(std::in_place_type<contract::FollowDeployment>, std::move(follow));
   } else if (!taskSets) {

@@ -74,6 +74,21 @@ void EnvWriter::deployRole() {
                 {}});
   st.push_back({"PassTaskRoles", false, {"iam:PassRole"}, {n_.roleArn(n_.taskRolePath(), "*")},
                 {{"StringEquals", "iam:PassedToService", {"ecs-tasks.amazonaws.com"}}}, {}, {}});
+  if (f_.anyBeforeDeploy) {
+    // `before_deploy`: a one-off task of the new revision (RunTask, with its roles passed
+    // by PassTaskRoles), its tags propagated from the task definition, stopped when it
+    // runs out of time; DescribeTasks is EcsTasks'. A stopped deploy deregisters the
+    // revision it registered (DeregisterTaskDefinition has no resource-level permissions).
+    std::vector<std::string> families;
+    for (const auto& s : f_.services) {
+      if (s.beforeDeploy) families.push_back(n_.arn("ecs", fmt::format("task-definition/{}:*"_cf, s.family)));
+    }
+    const std::string tasks = n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()));
+    st.push_back({"BeforeDeployRunTask", false, {"ecs:RunTask"}, families, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
+    st.push_back({"BeforeDeployStopTask", false, {"ecs:StopTask"}, {tasks}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
+    st.push_back({"BeforeDeployTagTask", false, {"ecs:TagResource"}, {tasks}, {{"StringEquals", "ecs:CreateAction", {"RunTask"}}}, {}, {}});
+    st.push_back({"BeforeDeployDeregister", false, {"ecs:DeregisterTaskDefinition"}, {"*"}, {}, {}, {}});
+  }
   std::set<std::string> alarmArns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, p))};
   for (const auto& s : f_.services) {
     for (const auto& a : s.rollbackAlarms) {

@@ -124,6 +124,7 @@ Node Generator::build() const {
   Node branches = Node::seq();
   for (const auto& b : deployBranches_) branches.add(b);
   w["on"]["push"]["branches"] = branches;
+  ignoreSeparatePushes(w["on"]["push"]);
   defaults(w);
   Node j = job("build ${{ matrix.repository }}");
   j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});

@@ -22,6 +22,7 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
     Node branches = Node::seq();
     branches.add(e.deploy.branch);
     w["on"]["push"]["branches"] = branches;
+    ignoreSeparatePushes(w["on"]["push"]);
   }
   Node& input = w["on"]["workflow_dispatch"]["inputs"]["image_tag"];
   input["description"] = onPush ? fmt::format("Image tag to deploy to {} again (default: the commit)", e.name)

@@ -8,6 +8,7 @@
 ///   infrastructure.cpp   infrastructure.yml
 ///   drift_rollback.cpp   drift.yml and rollback.yml
 ///   reconcile.cpp        reconcile.yml
+///   release.cpp          release.yml: the images built separately, each deployed alone
 #include <optional>
 #include <set>
 #include <string>
@@ -75,6 +76,19 @@ class Generator {
 
   // reconcile.cpp
   Node reconcile() const;
+
+  // release.cpp
+  /// The build directories of the images built separately: each one's own directory,
+  /// not the repository root; sorted.
+  std::vector<std::string> separateDirs() const;
+  /// Whether the image is built from a directory of its own (not the repository root).
+  bool builtSeparately(const BuiltImage& image) const;
+  /// The services (and jobs, unless servicesOnly) whose image is `repository`, sorted.
+  std::vector<std::string> workloadsOf(const std::string& repository, bool servicesOnly) const;
+  /// `paths-ignore` on a `push` trigger of the general workflows: a push that changes
+  /// only separately built directories is their release workflows'.
+  void ignoreSeparatePushes(Node& push) const;
+  Node release() const;
 
   const model::AppModel& app_;
   std::optional<facts::AppFacts> own_;  ///< when the caller gave no facts

@@ -40,6 +40,8 @@ Output Generator::run() {
   if (drift) file("drift.yml", "drift detection", driftChecks());
   if (!serviceNames().empty()) file("rollback.yml", "rollbacks", rollback());
   if (!serviceNames().empty()) file("reconcile.yml", "recovery of deploys that died", reconcile());
+  // Images built from directories of their own are released on their own too.
+  if (!separateDirs().empty()) file("release.yml", "releases of the images built separately", release());
   std::sort(out_.files.begin(), out_.files.end(), [](const File& a, const File& b) { return a.path < b.path; });
   return std::move(out_);
 }

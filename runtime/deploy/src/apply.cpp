@@ -48,13 +48,14 @@ json Session::fileDoc(const std::string& rel) {
   } catch (const json::exception& e) {
     throw DeployError(fmt::format("`{}` is not valid JSON: {}", rel, e.what()));
   }
-  json filled = fillPlaceholders(doc, o_.tfOutputs ? *o_.tfOutputs : json::object(), o_.imageTag);
+  auto tag = fileTags_.find(rel);
+  json filled = fillPlaceholders(doc, o_.tfOutputs ? *o_.tfOutputs : json::object(), tag != fileTags_.end() ? tag->second : o_.imageTags.all());
   filled_[rel] = filled;
   return filled;
 }
 
 std::string Session::fill(const std::string& s) {
-  return fillPlaceholders(s, o_.tfOutputs ? *o_.tfOutputs : json::object(), o_.imageTag);
+  return fillPlaceholders(s, o_.tfOutputs ? *o_.tfOutputs : json::object(), o_.imageTags.all());
 }
 
 json Session::describeService(const std::string& name) {
@@ -71,11 +72,13 @@ void Session::record(ServiceRun& r, const std::string& status, const std::string
             {"step", r.step}, {"weight", r.weight}, {"started", started_}, {"commit", o_.commit}};
   if (status != "in_progress") v["ended"] = nowIso();
   if (!reason.empty()) v["reason"] = reason;
+  if (!r.oneOffTask.is_null()) v["before_deploy"] = r.oneOffTask;
   ledger_.put("services/" + r.name, v);
 }
 
-/// The plan's waves, and every file filled now, so that a missing output stops the
-/// apply before anything changes.
+/// The plan's waves, and every file of what this run deploys filled now (each task
+/// definition with its workload's image tag), so that a missing output stops the apply
+/// before anything changes.
 void Session::loadInputs() {
   std::map<std::string, const plan::Service*> byName;
   for (const auto& s : plan_.services) byName[s.name] = &s;
@@ -84,14 +87,18 @@ void Session::loadInputs() {
     for (const auto& name : wave) w.push_back(byName.at(name));  // the reader checked every name
     waves_.push_back(std::move(w));
   }
-  auto files = [&](const std::vector<plan::Step>& steps) {
+  auto files = [&](const std::string& workload, const std::vector<plan::Step>& steps) {
     for (const auto& step : steps) {
-      if (const auto* reg = std::get_if<plan::RegisterTaskDefinition>(&step)) fileDoc(reg->file);
+      if (const auto* reg = std::get_if<plan::RegisterTaskDefinition>(&step)) {
+        if (auto tag = tagOf(workload)) fileTags_[reg->file] = *tag;
+        fileDoc(reg->file);
+      }
     }
   };
   for (const auto& wave : waves_) {
     for (const plan::Service* s : wave) {
-      files(s->steps);
+      if (!inScope(s->name)) continue;
+      files(s->name, s->steps);
       fileDoc(s->serviceFile);
       if (s->traffic && s->controller == plan::Controller::External) {
         fileDoc(s->traffic->blue.taskSetFile);
@@ -99,11 +106,19 @@ void Session::loadInputs() {
       }
     }
   }
-  for (const auto& j : plan_.jobs) files(j.steps);
+  for (const auto& j : plan_.jobs) {
+    if (!o_.rollback && tagOf(j.name)) files(j.name, j.steps);
+  }
+}
+
+bool Session::inScope(const std::string& service) const {
+  if (!o_.onlyService.empty() && service != o_.onlyService) return false;
+  return o_.rollback || tagOf(service).has_value();
 }
 
 void Session::registerJobs() {
   for (const auto& j : plan_.jobs) {
+    if (!tagOf(j.name)) continue;  // a deploy of some services only: the job keeps its revision
     for (const auto& step : j.steps) {
       const auto* reg = std::get_if<plan::RegisterTaskDefinition>(&step);
       if (!reg) continue;
@@ -126,8 +141,9 @@ int Session::run() {
     report_.emit("error", "", {{"message", e.what()}}, fmt::format("gops apply: error: {}", e.what()));
     return kExitFailed;
   }
-  report_.emit("preflight", "", {{"app", app}, {"environment", env_}, {"image_tag", o_.imageTag}},
-               fmt::format("preflight: {} {} image tag {}", app, env_, o_.imageTag));
+  const std::string tags = o_.imageTags.text();
+  report_.emit("preflight", "", {{"app", app}, {"environment", env_}, {"image_tag", tags}},
+               fmt::format("preflight: {} {} image tag {}", app, env_, tags));
   auto problems = preflight();
   if (!problems.empty()) {
     for (const auto& p : problems) report_.emit("preflight_failed", "", {{"message", p}}, fmt::format("preflight: {}", p));
@@ -150,7 +166,7 @@ int Session::run() {
   if (cancelledBeforeChanges()) return kExitFailed;
   std::string heldBy;
   try {
-    if (!lock_.acquire({o_.owner, deployId_, o_.imageTag, verb(), started_, o_.heartbeatSeconds}, heldBy)) {
+    if (!lock_.acquire({o_.owner, deployId_, tags, verb(), started_, o_.heartbeatSeconds}, heldBy)) {
       if (o_.ifDead) {
         // Another live command holds it now: the deploy is not dead any more.
         report_.emit(o_.preStep ? "dead_deploy_result" : "result", "", {{"status", "nothing_to_do"}, {"held_by", heldBy}, {"exit", kExitOk}},
@@ -174,14 +190,25 @@ int Session::run() {
   }
   if (!o_.rollback && cancelledBeforeChanges()) return kExitFailed;
   if (resumed_) {
-    report_.emit("resume", "", {{"deploy_id", deployId_}, {"image_tag", o_.imageTag}, {"started", started_}},
-                 fmt::format("resuming deploy {} of image tag {} (started {})", deployId_, o_.imageTag, started_));
+    report_.emit("resume", "", {{"deploy_id", deployId_}, {"image_tag", tags}, {"started", started_}},
+                 fmt::format("resuming deploy {} of image tag {} (started {})", deployId_, tags, started_));
   }
   journal_.write({{"deploy_id", deployId_}, {"phase", resumed_ ? "resume_start" : "apply_start"}, {"app", app}, {"environment", env_},
-                  {"image_tag", o_.imageTag}});
+                  {"image_tag", tags}});
 
-  json summary = {{"deploy_id", deployId_}, {"image_tag", o_.imageTag}, {"status", "in_progress"}, {"started", started_},
+  json summary = {{"deploy_id", deployId_}, {"image_tag", tags}, {"status", "in_progress"}, {"started", started_},
                   {"commit", o_.commit}, {"services", json::object()}};
+  if (!o_.rollback && !o_.imageTags.own().empty()) {
+    // Tags of their own: which workload this deploy gives which tag (the others keep theirs).
+    json own = json::object();
+    for (const auto& s : plan_.services) {
+      if (auto t = tagOf(s.name)) own[s.name] = *t;
+    }
+    for (const auto& j : plan_.jobs) {
+      if (auto t = tagOf(j.name)) own[j.name] = *t;
+    }
+    summary["image_tags"] = own;
+  }
   if (resumed_) {
     summary = *resumed_;
     if (!summary.contains("services") || !summary["services"].is_object()) summary["services"] = json::object();
@@ -216,8 +243,8 @@ int Session::run() {
     }
     std::vector<ServiceRun> runs;
     for (const plan::Service* s : wave) {
+      if (!inScope(s->name)) continue;
       ServiceRun r = newRun(*s);
-      if (!o_.onlyService.empty() && r.name != o_.onlyService) continue;
       if (resumed_) {
         std::optional<json> rec;
         try {
@@ -231,7 +258,7 @@ int Session::run() {
             r.newTaskDef = rec->value("task_definition", "");
             r.prevTaskDef = rec->value("previous_task_definition", "");
             report_.emit("service_done", r.name, {{"status", "succeeded"}, {"resumed", true}},
-                         fmt::format("deployed {} already (by deploy {} before it died)", o_.imageTag, deployId_));
+                         fmt::format("deployed {} already (by deploy {} before it died)", r.imageTag, deployId_));
           } else {
             r.resumeRec = rec;
           }
@@ -241,6 +268,17 @@ int Session::run() {
     }
     if (runs.empty()) continue;
     runWave(runs);
+    if (aborted_) {
+      // A before_deploy task failed: the wave stopped before any of its traffic moved.
+      for (auto& r : runs) {
+        if (r.aborted) summary["services"][r.name] = "aborted";
+        else if (r.skipped) summary["services"][r.name] = "not_started";
+        else if (r.alreadyDone) deployedBefore_.push_back(r.name);  // by the dead apply this run resumed
+        if (r.aborted && r.name == waveFailure_) summary["reason"] = fmt::format("{}: {}", r.name, r.failed->reason);
+      }
+      exitCode = kExitFailed;
+      break;
+    }
     const ServiceRun* first = nullptr;
     bool allRolledBack = true;
     for (auto& r : runs) {
@@ -255,6 +293,7 @@ int Session::run() {
     if (!first) {
       for (auto& r : runs) {
         summary["services"][r.name] = o_.rollback ? "restored" : "succeeded";
+        if (!o_.rollback) deployedBefore_.push_back(r.name);
         try {
           ledger_.put("last-good/" + r.name, {{"task_definition", r.newTaskDef}, {"image_tag", r.imageTag}, {"deploy_id", deployId_},
                                               {"ended", nowIso()}, {"commit", o_.commit}});
@@ -304,7 +343,11 @@ int Session::finish(int exitCode, json& summary) {
   if (o_.rollback) summary["kind"] = "rollback";
   if (o_.ifDead && dead_) summary["rolled_back_deploy"] = dead_->deploy.value("deploy_id", "");
   const bool restored = o_.rollback && (exitCode == kExitOk || (o_.ifDead && exitCode == kExitRolledBack));
-  summary["status"] = restored ? "restored" : exitCode == kExitOk ? "succeeded" : exitCode == kExitRolledBack ? "rolled_back" : "rollback_failed";
+  summary["status"] = aborted_                      ? "aborted"
+                      : restored                    ? "restored"
+                      : exitCode == kExitOk         ? "succeeded"
+                      : exitCode == kExitRolledBack ? "rolled_back"
+                                                    : "rollback_failed";
   if (cancelled_ && !o_.rollback) summary["cancelled"] = nowIso();
   summary["ended"] = nowIso();
   try {
@@ -314,13 +357,17 @@ int Session::finish(int exitCode, json& summary) {
   }
   journal_.write({{"deploy_id", deployId_}, {"phase", "apply_end"}, {"status", summary["status"]}});
   lock_.release();
+  std::string stayed;
+  for (const auto& name : deployedBefore_) stayed += (stayed.empty() ? "" : ", ") + name;
   std::string text =
-      restored && o_.ifDead
+      aborted_ ? fmt::format("gops apply: stopped before any traffic moved ({}); {}", summary.value("reason", ""),
+                             stayed.empty() ? "nothing was changed" : fmt::format("nothing of its wave was changed; {} stay deployed", stayed))
+      : restored && o_.ifDead
           ? fmt::format("{}: the dead deploy {} of {} {} is rolled back; it runs what it ran before{}",
                         o_.preStep ? "gops apply --rollback-dead" : "gops rollback", summary.value("rolled_back_deploy", "?"), app, env_,
-                        o_.preStep ? fmt::format("; now deploying {}", o_.imageTag) : "")
+                        o_.preStep ? fmt::format("; now deploying {}", o_.imageTags.text()) : "")
       : restored ? fmt::format("gops rollback: {} {} restored", app, env_)
-      : exitCode == kExitOk ? fmt::format("gops apply: {} {} deployed {}{}", app, env_, o_.imageTag, resumed_ ? " (resumed)" : "")
+      : exitCode == kExitOk ? fmt::format("gops apply: {} {} deployed {}{}", app, env_, o_.imageTags.text(), resumed_ ? " (resumed)" : "")
       : exitCode == kExitRolledBack && cancelled_
           ? fmt::format("gops apply: {}: rolled back; {} {} runs what it ran before{}", cancelReason_, app, env_, [&] {
               // Waves deployed before the signal stay deployed, as after a failure.
@@ -329,7 +376,7 @@ int Session::finish(int exitCode, json& summary) {
                 if (it.value() == "succeeded") kept.push_back(it.key());
               }
               return kept.empty() ? std::string()
-                                  : fmt::format(", but for {} of the waves before, which stay on {}", fmt::join(kept, ", "), o_.imageTag);
+                                  : fmt::format(", but for {} of the waves before, which stay on {}", fmt::join(kept, ", "), o_.imageTags.text());
             }())
       : exitCode == kExitRolledBack
           ? fmt::format("gops apply: rolled back ({}); {} {} runs what it ran before", summary.value("reason", ""), app, env_)

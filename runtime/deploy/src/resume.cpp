@@ -22,14 +22,14 @@ bool Session::prepareResume(int& exitCode) {
   if (!dep || dep->value("status", "") != "in_progress") {
     // Nothing died: resuming again after a resume, or before any apply.
     bool deployed = dep && dep->value("status", "") == "succeeded" && dep->value("kind", "apply") != "rollback" &&
-                    dep->value("image_tag", "") == o_.imageTag;
+                    ImageTags::fromText(dep->value("image_tag", "")) == o_.imageTags;
     exitCode = deployed ? kExitOk : kExitFailed;
     std::string last = dep ? fmt::format("the last deploy ({}, image tag {}) ended {}", dep->value("deploy_id", "?"),
                                          dep->value("image_tag", "?"), dep->value("status", "?"))
                            : std::string("no deploy is recorded in the ledger");
     report_.emit("result", "", {{"status", "nothing_to_resume"}, {"last", dep ? *dep : json()}, {"exit", exitCode}},
                  fmt::format("gops apply --resume: nothing to resume in {}: {}{}", env_, last,
-                             deployed ? fmt::format("; {} is deployed", o_.imageTag)
+                             deployed ? fmt::format("; {} is deployed", o_.imageTags.text())
                                       : "; nothing was changed (run gops apply to deploy)"));
     return false;
   }
@@ -48,17 +48,26 @@ bool Session::prepareResume(int& exitCode) {
                              dep->value("deploy_id", "?"), dep->value("reason", "a signal")));
     return false;
   }
-  if (dep->value("image_tag", "") != o_.imageTag) {
+  if (ImageTags::fromText(dep->value("image_tag", "")) != o_.imageTags) {
     exitCode = kExitFailed;
     report_.emit("result", "", {{"status", "cannot_resume"}, {"image_tag", dep->value("image_tag", "")}, {"exit", exitCode}},
                  fmt::format("gops apply --resume: the deploy that died in {} (deploy {}) was deploying image tag {}, not {}; "
                              "resume it with --image-tag {}, or run gops rollback and then gops apply; nothing was changed",
-                             env_, dep->value("deploy_id", "?"), dep->value("image_tag", "?"), o_.imageTag, dep->value("image_tag", "?")));
+                             env_, dep->value("deploy_id", "?"), dep->value("image_tag", "?"), o_.imageTags.text(), dep->value("image_tag", "?")));
     return false;
   }
   for (const auto& wave : waves_) {
     for (const plan::Service* s : wave) {
       auto rec = ledger_.get("services/" + s->name);
+      if (rec && rec->value("deploy_id", "") == dep->value("deploy_id", "") && rec->value("status", "") == "aborted") {
+        // It died stopping a wave whose before_deploy failed: nothing of that wave moved.
+        exitCode = kExitFailed;
+        report_.emit("result", "", {{"status", "cannot_resume"}, {"exit", exitCode}},
+                     fmt::format("gops apply --resume: deploy {} had stopped before any traffic of {} moved ({}) when it died; "
+                                 "run gops apply again (or gops rollback to undo its earlier waves); nothing was changed",
+                                 dep->value("deploy_id", "?"), s->name, rec->value("reason", "its before_deploy task failed")));
+        return false;
+      }
       if (rec && rec->value("deploy_id", "") == dep->value("deploy_id", "") &&
           (rec->value("status", "") == "rolled_back" || rec->value("status", "") == "rollback_failed")) {
         exitCode = kExitFailed;

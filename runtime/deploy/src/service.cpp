@@ -1,10 +1,12 @@
 // A service's rollout, step by step: what was live, the progress line and journal entry
 // of each step, and the executor that carries it out (docs/runtime.md, What it does).
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "executor.h"
+#include "gops/deploy/run_task.h"
 #include "plan/writer.h"
 #include "native.h"
 #include "rolling.h"
@@ -59,7 +61,11 @@ double Session::plannedSeconds(const plan::Step& step) const {
 }
 
 void Session::deployService(ServiceRun& r) {
-  const plan::Service& s = *r.svc;
+  if (!r.begun) beginService(r);
+  runSteps(r, r.steps().size());
+}
+
+void Session::beginService(ServiceRun& r) {
   json current = describeService(r.ecsService);
   r.existed = !current.is_null();
   if (r.existed) {
@@ -88,10 +94,17 @@ void Session::deployService(ServiceRun& r) {
                              r.external ? std::string(plan::toString(r.idleColor)) : "the new revision", r.promoted ? ", promoted" : ""));
   }
   record(r, "in_progress");
+  r.nextStep = from;
+  r.begun = true;
+}
 
+void Session::runSteps(ServiceRun& r, std::size_t end) {
+  const plan::Service& s = *r.svc;
+  const std::vector<plan::Step>& steps = r.steps();
+  const std::size_t n = steps.size();
   double left = 0;
-  for (std::size_t i = from; i < n; ++i) left += plannedSeconds(steps[i]);
-  for (std::size_t i = from; i < n; ++i) {
+  for (std::size_t i = r.nextStep; i < n; ++i) left += plannedSeconds(steps[i]);
+  for (std::size_t i = r.nextStep; i < std::min(end, n); ++i) {
     // Before each step: the heartbeat and the signals; a deploy also stops for a failure
     // of its wave or a cancel (a restore goes on until it must stop at once).
     checkStop();
@@ -140,6 +153,11 @@ void Session::deployService(ServiceRun& r) {
                      ev["timeout_seconds"] = planNumber(st.timeoutSeconds);
                      text += fmt::format(" by ECS: {} (at most {} s)", plan, formatNumber(st.timeoutSeconds));
                    },
+                   [&](const plan::RunTask& st) {
+                     ev["command"] = st.command;
+                     ev["timeout_seconds"] = planNumber(st.timeoutSeconds);
+                     text += fmt::format(" before_deploy `{}` (at most {} s)", commandText(st.command), formatNumber(st.timeoutSeconds));
+                   },
                    [](const auto&) {},
                },
                step);
@@ -152,6 +170,8 @@ void Session::deployService(ServiceRun& r) {
 
     if (const auto* reg = std::get_if<plan::RegisterTaskDefinition>(&step)) {
       r.executor->registerStep(r, *reg);
+    } else if (const auto* task = std::get_if<plan::RunTask>(&step)) {
+      runTask(r, *task);
     } else {
       r.executor->step(r, step);
     }
@@ -160,6 +180,7 @@ void Session::deployService(ServiceRun& r) {
       e["phase"] = "done";
       return e;
     }());
+    r.nextStep = i + 1;
   }
 }
 

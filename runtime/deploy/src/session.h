@@ -46,6 +46,15 @@ struct ServiceRun {
   std::string step;       ///< the current step's action (the ledger's `step`)
   std::string stepLabel;  ///< "3/7"
   std::string imageTag;   ///< what the new revision runs
+  /// Where the rollout is: the index of the next step, once begun (beginService).
+  std::size_t nextStep = 0;
+  bool begun = false;
+  /// While its before_deploy task runs: the wait is not interrupted by another
+  /// service's failure or an alarm, only by its own timeout.
+  bool inOneOffTask = false;
+  /// The before_deploy task (the ledger record's `before_deploy`): its ARN, command,
+  /// log group and stream, status, exit code. Null until it starts.
+  json oneOffTask;
   std::vector<plan::Step> restoreSteps;  ///< a restore: the steps that restore the target revision
   // What runs this service, and how it ended.
   bool restoring = false;         ///< gops rollback, or a wave's rollback of a deployed service
@@ -53,6 +62,8 @@ struct ServiceRun {
   std::optional<json> resumeRec;  ///< --resume: the ledger record of the dead deploy
   bool alreadyDone = false;       ///< --resume: the dead deploy had finished it
   bool skipped = false;           ///< not started: another service of its wave failed first
+  /// Stopped before any traffic moved (its wave's before_deploy failed): nothing to roll back.
+  bool aborted = false;
   bool ok = false;                ///< deployed (or restored)
   bool rollbackOk = true;         ///< after a failure: the rollback put everything back
   std::optional<StepFailed> failed;
@@ -127,12 +138,22 @@ class Session {
   // apply.cpp
   void loadInputs();
   void registerJobs();
+  /// Whether this run deploys (or restores) the service: --service, and the image tags.
+  bool inScope(const std::string& service) const;
   int finish(int exitCode, json& summary);
   // preflight.cpp
   std::vector<std::string> preflight();
   // service.cpp
   void deployService(ServiceRun& r);
+  /// What was live, where a resume or restore starts; the index of the first step to run.
+  void beginService(ServiceRun& r);
+  /// The steps of `r` from r.nextStep up to (not including) `end`.
+  void runSteps(ServiceRun& r, std::size_t end);
   double plannedSeconds(const plan::Step& step) const;
+  // run_task.cpp
+  void runTask(ServiceRun& r, const plan::RunTask& step);
+  std::string deadDeployTask(ServiceRun& r, const std::string& startedBy);
+  void waitForOtherTasks(ServiceRun& r, const plan::RunTask& step, const std::string& startedBy);
   // watch.cpp
   /// Why a rollout must stop and roll back now whatever its watch says: another
   /// service of the wave failed (`wave`), a signal (`cancelled`), the lock's heartbeat
@@ -179,7 +200,15 @@ class Session {
   // waves.cpp
   void runWave(std::vector<ServiceRun>& runs);
   void runOne(ServiceRun& r);
+  /// A wave's first phase for one service: its steps before any traffic moves.
+  void prepareOne(ServiceRun& r);
+  /// A wave whose first phase failed: every service stopped, its new revision deregistered.
+  void abortWave(std::vector<ServiceRun>& runs);
+  /// `f` for each run not done or skipped, at most --max-parallel at a time.
+  void parallel(std::vector<ServiceRun>& runs, const std::function<void(ServiceRun&)>& f);
   ServiceRun newRun(const plan::Service& s);
+  /// The tag this deploy gives workload `name`, or nullopt (not deployed).
+  std::optional<std::string> tagOf(const std::string& name) const { return o_.imageTags.of(name); }
 
   std::mutex filledMutex_;
   std::vector<std::vector<const plan::Service*>> waves_;  ///< the plan's waves
@@ -188,6 +217,9 @@ class Session {
   std::atomic<bool> waveFailed_{false};
   std::mutex waveMutex_;
   std::string waveFailure_;  ///< the service of the wave that failed first
+  bool aborted_ = false;     ///< a wave stopped before any traffic moved (exit 1)
+  std::vector<std::string> deployedBefore_;  ///< services deployed before a wave stopped (earlier waves, a resumed apply's)
+  std::map<std::string, std::string> fileTags_;  ///< the image tag each task definition file is filled with
 
   // Signals and the lock's heartbeat (watch.cpp): what stops the session.
   std::mutex stopMutex_;

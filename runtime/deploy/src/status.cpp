@@ -193,6 +193,12 @@ void printStatus(std::ostream& out, const json& st) {
       const json& p = s["in_progress"];
       out << fmt::format("  deploying {} (deploy {}): step {}, weight {}%\n", p.value("image_tag", ""), p.value("deploy_id", ""),
                          p.value("step", ""), p.value("weight", 0.0));
+      if (p.contains("before_deploy") && p["before_deploy"].is_object()) {
+        // Its before_deploy task: the one running (or how it ended), and where its output goes.
+        const json& t = p["before_deploy"];
+        out << fmt::format("  before_deploy task {} {}{}\n", t.value("task", ""), t.value("status", ""),
+                           t.contains("log_group") ? fmt::format(" (logs: {} {})", t.value("log_group", ""), t.value("log_stream", "")) : "");
+      }
     }
     if (s.contains("alarms")) {
       for (auto it = s["alarms"].begin(); it != s["alarms"].end(); ++it) {

@@ -138,8 +138,9 @@ void Session::watch(ServiceRun& r, double seconds, const std::string& status, co
   if (!status.empty()) report_.status(r.name, status, start + std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
   for (;;) {
     checkStop();
-    // A restore does not stop for a failure elsewhere, nor for the alarms that called for it.
-    if (!r.restoring) {
+    // A restore does not stop for a failure elsewhere, nor for the alarms that called for
+    // it; a before_deploy task runs to its end (only its timeout stops it).
+    if (!r.restoring && !r.inOneOffTask) {
       if (auto f = stopRequested()) throw *f;
       if (auto f = checkWatch(r)) throw *f;
     }

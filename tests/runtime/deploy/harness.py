@@ -142,6 +142,87 @@ class FaultProxy:
         self.server.server_close()
 
 
+class ContainerProxy:
+    """An HTTP proxy in front of moto that stands in for a container's process, where moto
+    has none: moto's ECS never runs a container, and a task it starts stops after a few
+    DescribeTasks with exit code 0 on its container. On DescribeTasks answers only, a
+    STOPPED task whose container override runs `sh -c 'exit N'` gets exit code N on that
+    container and, for N != 0, the stop code and reason ECS gives when an essential
+    container exits. Every other request and answer is moto's, unchanged (the task's
+    state, its stop, its overrides, network and revision are moto's own)."""
+
+    EXIT = re.compile(r"^exit ([0-9]{1,3})$")
+
+    def __init__(self, target_port):
+        proxy = self
+        self.rewritten = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request("POST", self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeTasks"):
+                    data = proxy.exit_codes(data)
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def exit_codes(self, data):
+        doc = json.loads(data)
+        for task in doc.get("tasks", []):
+            # Stopped by StopTask (moto then sets the reason): the process did not exit by itself.
+            if task.get("lastStatus") != "STOPPED" or task.get("stoppedReason"):
+                continue
+            for override in task.get("overrides", {}).get("containerOverrides", []):
+                cmd = override.get("command") or []
+                m = self.EXIT.match(cmd[2]) if len(cmd) == 3 and cmd[:2] == ["sh", "-c"] else None
+                if not m:
+                    continue
+                code = int(m.group(1))
+                for c in task.get("containers", []):
+                    if c.get("name") == override.get("name"):
+                        c["exitCode"] = code
+                        c["lastStatus"] = "STOPPED"
+                if code != 0:
+                    task["stopCode"] = "EssentialContainerExited"
+                    task["stoppedReason"] = "Essential container in task exited"
+                self.rewritten += 1
+        return json.dumps(doc).encode()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def moto_task_transition(moto, transition):
+    """Sets (a dict) or unsets (None) how moto moves ECS tasks from RUNNING to STOPPED,
+    through moto's own state manager: by default each DescribeTasks moves a task one
+    state on (four to STOPPED); `{"progression": "manual", "times": 10**6}` keeps it
+    RUNNING until StopTask."""
+    path, body = (("set-transition", {"model_name": "ecs::task", "transition": transition}) if transition
+                  else ("unset-transition", {"model_name": "ecs::task"}))
+    req = urllib.request.Request(f"{moto.endpoint}/moto-api/state-manager/{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
 class World:
     """The AWS side of the tests: clients, and what Terraform created per environment."""
 
@@ -429,7 +510,8 @@ def run_suite(name, doc, tests, envs, prepare=None, spec=SPEC, proxy=None):
     World of `spec` with the Terraform-like resources of `envs`; `prepare(world)` runs
     first. With `proxy(moto port)`, gops talks to the proxy it returns (which has an
     `endpoint` and `stop()`), the test's clients to moto. Prints PASS/FAIL per test;
-    returns the exit code. Shared with run_gates_tests.py, run_spot_tests.py, run_native_tests.py and run_alarm_tests.py."""
+    returns the exit code. Shared with run_gates_tests.py, run_spot_tests.py, run_native_tests.py,
+    run_alarm_tests.py and run_migration_tests.py."""
     if len(sys.argv) < 2:
         print(doc, file=sys.stderr)
         return 2

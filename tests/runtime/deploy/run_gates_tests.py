@@ -181,6 +181,29 @@ def test_rollback_since(w):
     check("service web: its last deploy is v1 (restored)" in out or "service web runs" in out, "names what runs:\n" + out)
 
 
+def test_scoped_promotion(w):
+    # One service deployed with a tag of its own (what a repository that builds its
+    # services separately does), then promoted alone.
+    record(w, "v3", "passed")
+    code, out, err = w.apply("canary", "web=v3")
+    check(code == 0, f"apply web=v3: exit {code}\n{out}{err}")
+    code, gates, out = promote_json(w, "web=v3")
+    check(code == 1 and unmet(gates) == ["soak"], f"only the soak is unmet: {out}")
+    found = gates["deployed"]["found"]
+    check(found.startswith("deploy ") and found.endswith("; web runs its revision"), f"deployed: {gates['deployed']}")
+    check(gates["deployed"]["expected"] == "web=v3 deployed successfully to canary, on web", f"expected: {gates['deployed']}")
+    time.sleep(SOAK + 1)
+    code, out, err = promote(w, "web=v3")
+    check(code == 0 and "gops promote: web=v3 may be promoted from canary to promoted" in out, f"exit {code}\n{out}{err}")
+    # The whole release at v3 is not in canary: worker never ran it.
+    code, gates, out = promote_json(w, "v3")
+    check(code == 1 and unmet(gates) == ["deployed", "soak"], f"v3 for every service: {out}")
+    check(gates["deployed"]["found"].startswith("service worker: v3 was never deployed to canary; the last deploy there is a rollback"),
+          f"names the service: {gates['deployed']}")
+    code, out, err = promote(w, "wbe=v3")
+    check(code == 2 and "environment canary has no service `wbe`; did you mean `web`?" in err, f"exit {code}\n{err}")
+
+
 # --- drift ----------------------------------------------------------------------------
 
 def test_drift_none_after_apply(w):
@@ -277,6 +300,7 @@ def test_drift_alarms(w):
 
 TESTS = [test_not_deployed, test_record_tests, test_soak_not_elapsed, test_all_gates_met, test_tests_failed,
          test_tests_not_recorded, test_alarm, test_other_tag, test_deployed_another_since, test_rollback_since,
+         test_scoped_promotion,
          test_drift_none_after_apply, test_drift_desired_count, test_drift_task_definition, test_drift_listener_weights,
          test_drift_alarms]
 

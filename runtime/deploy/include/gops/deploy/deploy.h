@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "gops/deploy/image_tags.h"
 #include "plan/plan.h"
 
 namespace gops::aws {
@@ -76,7 +77,8 @@ inline constexpr int kHeartbeatSeconds = 300;
 inline constexpr double kGraceSeconds = 60;
 
 struct ApplyOptions {
-  std::string imageTag;
+  /// The tags deployed (`--image-tag`): scoped, only the workloads named. Empty for a rollback.
+  ImageTags imageTags;
   /// `terraform output -json` of the environment's module; null: none (placeholders
   /// that name an output cannot be filled).
   std::shared_ptr<const nlohmann::json> tfOutputs;

@@ -26,12 +26,14 @@ nlohmann::json recordTests(aws::AwsClient& aws, const Bundle& env, const RecordT
 /// The entry of `to`'s plan `gates` for promotions from `from`; null when there is none.
 const plan::Gate* promotionGates(const Bundle& to, const std::string& from);
 
-/// Checks every gate of `promote FROM -> TO` for `imageTag`: deployed successfully to FROM
-/// (ledger and live services), not rolled back since, no watched alarm of FROM in ALARM,
-/// then the rule's `require` list (tests_passed, soak; approval and security_scan are
+/// Checks every gate of `promote FROM -> TO` for `tags` (every service's, or, scoped,
+/// those of the services named): each service deployed successfully to FROM with its
+/// tag (ledger and live services) and not replaced or rolled back since, no alarm FROM
+/// watches for them in ALARM, then the rule's `require` list (tests_passed of each
+/// distinct tag, soak since the last of those deploys; approval and security_scan are
 /// reported as left to the workflow). Result: `{from, to, image_tag, passed, gates:
 /// [{gate, status: met|unmet|workflow, expected, found}]}`. Throws aws errors.
-nlohmann::json checkPromotion(aws::AwsClient& aws, const Bundle& from, const Bundle& to, const std::string& imageTag,
+nlohmann::json checkPromotion(aws::AwsClient& aws, const Bundle& from, const Bundle& to, const ImageTags& tags,
                               std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 /// The text form of checkPromotion's result.
