@@ -14,7 +14,6 @@
 #include "backends/terraform/terraform.h"
 #include "backends/workflows/workflows.h"
 #include "deploy_facts/env_facts.h"
-#include "deploy_facts/pending.h"
 #include "driver/backends.h"
 #include "driver/commands.h"
 #include "driver/common.h"
@@ -71,11 +70,6 @@ int runBuild(const GlobalOptions& g, const BuildOptions& o) {
     if (!app.environment(e)) return unknownEnvironment(app, e);
   }
 
-  // What the checker accepts and no backend generates yet: refused, not left out.
-  if (auto pending = facts::notGeneratedYet(app, o.envs); !pending.empty()) {
-    for (const auto& p : pending) std::cerr << fmt::format("gops: error: {}\n", p);
-    return 1;
-  }
   // The deployment facts of every environment, computed once for all the backends.
   const facts::AppFacts deployFacts(app);
   backend::Options bo;
