@@ -223,6 +223,11 @@ def moto_task_transition(moto, transition):
     urllib.request.urlopen(req, timeout=10).read()
 
 
+def arn_suffix(arn):
+    """CloudWatch's LoadBalancer and TargetGroup dimensions: the ARN after `:loadbalancer/` or `:`."""
+    return arn.split(":loadbalancer/", 1)[1] if ":loadbalancer/" in arn else arn.rsplit(":", 1)[1]
+
+
 class World:
     """The AWS side of the tests: clients, and what Terraform created per environment."""
 
@@ -283,19 +288,28 @@ class World:
         """Creates what env's Terraform module creates; writes its `terraform output -json`."""
         plan = self.plan(env)
         names = set()
+        zones = 2  # subnets of each tier: as many as the files index (`zones`), at least 2
+        texts = []
         for root, _, files in os.walk(os.path.join(self.out, env, "ecs")):
             for name in files:
                 with open(os.path.join(root, name)) as f:
-                    names.update(m.group(1) for m in re.finditer(r"\{\{tf:([A-Za-z0-9_]+)", f.read()))
+                    texts.append(f.read())
         with open(os.path.join(self.out, env, "plan.json")) as f:
-            names.update(m.group(1) for m in re.finditer(r"\{\{tf:([A-Za-z0-9_]+)", f.read()))
+            texts.append(f.read())
+        for text in texts:
+            for m in PLACEHOLDER.finditer(text):
+                if m.group(1):
+                    names.add(m.group(1))
+                if m.group(2) is not None:
+                    zones = max(zones, int(m.group(2)) + 1)
         out = {}
         vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-        private = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-                   for i, z in ((1, "a"), (2, "b"))]
-        public = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-                  for i, z in ((11, "a"), (12, "b"))]
+        azs = "abcdef"
+        private = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{1 + i}.0/24", AvailabilityZone=f"{REGION}{azs[i]}")["Subnet"]["SubnetId"]
+                   for i in range(zones)]
+        public = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{11 + i}.0/24", AvailabilityZone=f"{REGION}{azs[i]}")["Subnet"]["SubnetId"]
+                  for i in range(zones)]
         out["vpc_id"] = vpc
         out["private_subnet_ids"] = private
         out["public_subnet_ids"] = public
@@ -378,6 +392,76 @@ class World:
             else:
                 svc["taskDefinition"] = arn
                 self.ecs.create_service(**svc)
+
+    # --- the environment's alarms as its Terraform module defines them
+    def module(self, env):
+        """The environment's Terraform module (main.tf.json), parsed."""
+        with open(os.path.join(self.out, env, "terraform", "main.tf.json")) as f:
+            return json.load(f)
+
+    def alarm_defs(self, env):
+        """The module's alarms by Terraform block name."""
+        return self.module(env)["resource"].get("aws_cloudwatch_metric_alarm", {})
+
+    def resolve(self, env, ref):
+        """A Terraform reference of an alarm's dimensions, as `terraform apply` fills it:
+        the load balancer's ARN suffix (created, or read from an existing one) and a
+        target group's."""
+        tf = self.tf[env]
+        if ref in ("${aws_lb.main.arn_suffix}", "${data.aws_lb.main.arn_suffix}"):
+            return arn_suffix(tf["alb_arn"]["value"])
+        if ref.startswith("${aws_lb_target_group.") and ref.endswith(".arn_suffix}"):
+            label = ref[len("${aws_lb_target_group."):-len(".arn_suffix}")]
+            service, _, color = label.rpartition("_")
+            if color in ("blue", "green"):
+                return arn_suffix(tf[f"{service}_target_group_{color}_arn"]["value"])
+            return arn_suffix(tf[f"{label}_target_group_arn"]["value"])
+        if ref.startswith("${"):
+            raise Failure(f"an alarm dimension the test cannot resolve: {ref}")
+        return ref
+
+    def alarm_request(self, env, body):
+        """The PutMetricAlarm request of a Terraform aws_cloudwatch_metric_alarm."""
+        def dims(d):
+            return [{"Name": k, "Value": self.resolve(env, v)} for k, v in sorted(d.items())]
+        p = {"AlarmName": body["alarm_name"], "AlarmDescription": body["alarm_description"],
+             "ComparisonOperator": body["comparison_operator"], "EvaluationPeriods": body["evaluation_periods"],
+             "Threshold": float(body["threshold"]), "TreatMissingData": body["treat_missing_data"]}
+        if "datapoints_to_alarm" in body:
+            p["DatapointsToAlarm"] = body["datapoints_to_alarm"]
+        if "alarm_actions" in body:
+            p["AlarmActions"] = body["alarm_actions"]
+        if "ok_actions" in body:
+            p["OKActions"] = body["ok_actions"]
+        if "metric_query" in body:
+            p["Metrics"] = []
+            for q in body["metric_query"]:
+                m = {"Id": q["id"], "ReturnData": q["return_data"]}
+                if "expression" in q:
+                    m["Expression"] = q["expression"]
+                    if "label" in q:
+                        m["Label"] = q["label"]
+                else:
+                    mm = q["metric"]
+                    m["MetricStat"] = {"Metric": {"Namespace": mm["namespace"], "MetricName": mm["metric_name"],
+                                                  "Dimensions": dims(mm["dimensions"])},
+                                       "Period": mm["period"], "Stat": mm["stat"]}
+                p["Metrics"].append(m)
+        else:
+            p.update(MetricName=body["metric_name"], Namespace=body["namespace"], Period=body["period"],
+                     Dimensions=dims(body.get("dimensions", {})))
+            if "extended_statistic" in body:
+                p["ExtendedStatistic"] = body["extended_statistic"]
+            else:
+                p["Statistic"] = body["statistic"]
+        return p
+
+    def put_alarms(self, env):
+        """Creates every alarm of the module as `terraform apply` would (terraform() made
+        placeholders of the watched ones), each OK."""
+        for body in self.alarm_defs(env).values():
+            self.cw.put_metric_alarm(**self.alarm_request(env, body))
+            self.cw.set_alarm_state(AlarmName=body["alarm_name"], StateValue="OK", StateReason="created by the test")
 
     def create_secret(self, value_from):
         if ":ssm:" in value_from:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HERE, check, run_suite, run_until_event  # noqa: E402  (exits 77 without moto/boto3)
+from harness import HERE, arn_suffix, check, run_suite, run_until_event  # noqa: E402  (exits 77 without moto/boto3)
 from metric_math import evaluate_alarm, evaluate_queries  # noqa: E402
 
 SPEC = os.path.join(HERE, "judgedapp.gops")
@@ -33,78 +33,21 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:judged-oncall"
 MIN_REQUESTS = 20  # judgedapp.gops
 
 
-def module(w):
-    with open(os.path.join(w.out, ENV, "terraform", "main.tf.json")) as f:
-        return json.load(f)
-
-
 def alarm_defs(w):
     """The environment module's alarms by Terraform block name."""
-    return module(w)["resource"]["aws_cloudwatch_metric_alarm"]
-
-
-def arn_suffix(arn):
-    """CloudWatch's LoadBalancer and TargetGroup dimensions: the ARN after `:loadbalancer/` or `:`."""
-    return arn.split(":loadbalancer/", 1)[1] if ":loadbalancer/" in arn else arn.rsplit(":", 1)[1]
-
-
-def resolve(w, ref):
-    """A Terraform reference of an alarm's dimensions, as `terraform apply` would fill it."""
-    tf = w.tf[ENV]
-    if ref == "${aws_lb.main.arn_suffix}":
-        return arn_suffix(tf["alb_arn"]["value"])
-    if ref.startswith("${aws_lb_target_group.") and ref.endswith(".arn_suffix}"):
-        label = ref[len("${aws_lb_target_group."):-len(".arn_suffix}")]
-        service, color = label.rsplit("_", 1)
-        return arn_suffix(tf[f"{service}_target_group_{color}_arn"]["value"])
-    return ref
-
-
-def dimensions(w, dims):
-    return [{"Name": k, "Value": resolve(w, v)} for k, v in sorted(dims.items())]
+    return w.alarm_defs(ENV)
 
 
 def put_metric_alarm_params(w, body):
-    """The PutMetricAlarm request of a Terraform aws_cloudwatch_metric_alarm."""
-    p = {"AlarmName": body["alarm_name"], "AlarmDescription": body["alarm_description"],
-         "ComparisonOperator": body["comparison_operator"], "EvaluationPeriods": body["evaluation_periods"],
-         "Threshold": float(body["threshold"]), "TreatMissingData": body["treat_missing_data"]}
-    if "datapoints_to_alarm" in body:
-        p["DatapointsToAlarm"] = body["datapoints_to_alarm"]
-    if "alarm_actions" in body:
-        p["AlarmActions"] = body["alarm_actions"]
-    if "ok_actions" in body:
-        p["OKActions"] = body["ok_actions"]
-    if "metric_query" in body:
-        p["Metrics"] = []
-        for q in body["metric_query"]:
-            m = {"Id": q["id"], "ReturnData": q["return_data"]}
-            if "expression" in q:
-                m["Expression"] = q["expression"]
-                if "label" in q:
-                    m["Label"] = q["label"]
-            else:
-                mm = q["metric"]
-                m["MetricStat"] = {"Metric": {"Namespace": mm["namespace"], "MetricName": mm["metric_name"],
-                                              "Dimensions": dimensions(w, mm["dimensions"])},
-                                   "Period": mm["period"], "Stat": mm["stat"]}
-            p["Metrics"].append(m)
-    else:
-        p.update(MetricName=body["metric_name"], Namespace=body["namespace"], Period=body["period"],
-                 Dimensions=dimensions(w, body.get("dimensions", {})))
-        if "extended_statistic" in body:
-            p["ExtendedStatistic"] = body["extended_statistic"]
-        else:
-            p["Statistic"] = body["statistic"]
-    return p
+    return w.alarm_request(ENV, body)
 
 
 def put_alarms(w):
-    """Creates every alarm of the module as `terraform apply` would (the harness made
-    placeholders of the watched ones), each OK."""
-    for body in alarm_defs(w).values():
-        w.cw.put_metric_alarm(**put_metric_alarm_params(w, body))
-        w.cw.set_alarm_state(AlarmName=body["alarm_name"], StateValue="OK", StateReason="created by the test")
+    w.put_alarms(ENV)
+
+
+def dimensions(w, dims):
+    return [{"Name": k, "Value": w.resolve(ENV, v)} for k, v in sorted(dims.items())]
 
 
 def test_alarms_accepted(w):
