@@ -40,6 +40,13 @@ Statement githubTrust(const facts::EnvNames& n, const model::AppModel& app, cons
 
 }  // namespace
 
+bool EnvWriter::anyWatchedAlarms() const {
+  for (const auto& s : f_.services) {
+    if (!s.rollbackAlarms.empty()) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> EnvWriter::watchedAlarmArns() const {
   std::set<std::string> arns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, n_.prefix()))};
   for (const auto& s : f_.services) {
@@ -61,7 +68,13 @@ void EnvWriter::deployRole() {
   // the runtime's calls to this list, resource by resource.
   std::vector<Statement> st;
   st.push_back({"EcsCluster", false, {"ecs:DescribeClusters"}, {cluster}, {}, {}, {}});
-  st.push_back({"EcsServices", false, {"ecs:DescribeServices", "ecs:UpdateService"}, {services}, {}, {}, {}});
+  // UpdateService deploys the services ECS rolls (rolling, or ECS's own strategies);
+  // those on task sets change through their task sets alone.
+  bool anyEcsController = false;
+  for (const auto& s : f_.services) anyEcsController = anyEcsController || !s.runsOnTaskSets;
+  std::vector<std::string> serviceActions = {"ecs:DescribeServices"};
+  if (anyEcsController) serviceActions.push_back("ecs:UpdateService");
+  st.push_back({"EcsServices", false, serviceActions, {services}, {}, {}, {}});
   if (f_.anyTaskSets) {
     // Deploys of services on task sets run each version as a task set (EXTERNAL
     // controller), created with the task set file's tags.
@@ -133,24 +146,20 @@ void EnvWriter::deployRole() {
   if (!secrets.empty()) {
     st.push_back({"PreflightSecrets", false, {"secretsmanager:DescribeSecret"}, groupedArns(secrets), {}, {}, {}});
   }
-  st.push_back({"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
-  if (f_.anyPublic) {
-    st.push_back({"ShiftTraffic",
-                  false,
-                  {"elasticloadbalancing:ModifyRule"},
-                  {f_.loadBalancer.listenerRulesArn},
-                  {},
-                  {},
-                  {}});
+  if (anyWatchedAlarms()) {
+    st.push_back({"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
+  }
+  if (f_.anyTaskSets || f_.anyNative) {
+    // The services whose traffic is shifted (by gops on task sets, or by ECS): their
+    // listener rules and target groups looked at (preflight, status), their weights
+    // moved by gops on task sets, the health of the new version's targets watched.
     // ELB's Describe* actions have no resource-level permissions.
-    st.push_back({"ReadLoadBalancer",
-                  false,
-                  {"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
-                   "elasticloadbalancing:DescribeTargetHealth"},
-                  {"*"},
-                  {},
-                  {},
-                  {}});
+    if (f_.anyTaskSets) {
+      st.push_back({"ShiftTraffic", false, {"elasticloadbalancing:ModifyRule"}, {f_.loadBalancer.listenerRulesArn}, {}, {}, {}});
+    }
+    std::vector<std::string> reads = {"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups"};
+    if (f_.anyTaskSets) reads.push_back("elasticloadbalancing:DescribeTargetHealth");
+    st.push_back({"ReadLoadBalancer", false, reads, {"*"}, {}, {}, {}});
   }
   st.push_back({"DeployLedger",
                 false,
@@ -203,7 +212,7 @@ void EnvWriter::gatesRole() {
                 {n_.arn("ssm", fmt::format("parameter{}/*"_cf, n_.ledgerPath()))}, {}, {}, {}});
   st.push_back({"ReadServices", false, {"ecs:DescribeServices"},
                 {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()))}, {}, {}, {}});
-  st.push_back({"ReadAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
+  if (anyWatchedAlarms()) st.push_back({"ReadAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
   std::string to;
   for (const auto& t : targets) to += (to.empty() ? "" : ", ") + t;
   m_.resource("aws_iam_role", "github_gates", [&](Body& b) {

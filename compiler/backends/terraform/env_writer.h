@@ -72,8 +72,10 @@ class EnvWriter {
   void deployRole();
   void gatesRole();
   void ecsInfrastructureRole();
-  /// The alarms a deploy watches (and a promotion's gates read): the environment's
-  /// own, `alarm:<prefix>-*`, and those `alarm("...")` names.
+  /// Whether some service has `rollback when` conditions: the alarms a deploy watches
+  /// (and a promotion's gates read), the environment's own, `alarm:<prefix>-*`, and
+  /// those `alarm("...")` names.
+  bool anyWatchedAlarms() const;
   std::vector<std::string> watchedAlarmArns() const;
 
   // Shared helpers.
