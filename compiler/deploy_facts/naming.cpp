@@ -104,6 +104,10 @@ std::string EnvNames::deployRole() const { return boundedName(prefix_, "-github-
 
 std::string EnvNames::deployRoleArn() const { return roleArn(rolePath(), deployRole()); }
 
+std::string EnvNames::gatesRole() const { return boundedName(prefix_, "-github-gates", kRoleNameMax); }
+
+std::string EnvNames::gatesRoleArn() const { return roleArn(rolePath(), gatesRole()); }
+
 std::string EnvNames::ecsInfrastructureRole() const { return boundedName(prefix_, "-ecs-infrastructure", kRoleNameMax); }
 
 std::string EnvNames::ecsInfrastructureRoleArn() const { return roleArn(rolePath(), ecsInfrastructureRole()); }
@@ -140,6 +144,8 @@ std::string EnvNames::dnsNamespace() const { return fmt::format("{}.{}.internal"
 std::string EnvNames::ledgerPath() const { return fmt::format("/gops/{}/{}"_cf, app_.name, env_.name); }
 
 std::string EnvNames::stateKey() const { return fmt::format("{}/{}/terraform.tfstate"_cf, app_.name, env_.name); }
+
+std::string EnvNames::stateBucket() const { return facts::stateBucket(app_, env_.account); }
 
 std::string EnvNames::arn(std::string_view service, std::string_view resource) const {
   return fmt::format("arn:{}:{}:{}:{}:{}"_cf, partition_, service, env_.region, env_.account, resource);

@@ -94,6 +94,12 @@ class EnvNames {
   std::string deployRole() const;
   /// The ARN of deployRole() at rolePath(): what the GitHub environment assumes.
   std::string deployRoleArn() const;
+  /// `<prefix>-github-gates` at rolePath(): the read-only role the deploys of the
+  /// environments promoted from this one check the promotion gates with (`gops
+  /// promote --check`: this environment's ledger, services and alarms), created when
+  /// something is promoted out of this environment.
+  std::string gatesRole() const;
+  std::string gatesRoleArn() const;
   /// `<prefix>-ecs-infrastructure` at rolePath(): the role ECS assumes to move the
   /// listener rules of the services whose rollout ECS runs (`engine = ecs`).
   std::string ecsInfrastructureRole() const;
@@ -115,6 +121,8 @@ class EnvNames {
   std::string ledgerPath() const;
   /// Key of the environment's state in the state bucket: `<app>/<env>/terraform.tfstate`.
   std::string stateKey() const;
+  /// The bucket holding the environment's state: stateBucket() of its account.
+  std::string stateBucket() const;
 
   // ARNs
   std::string arn(std::string_view service, std::string_view resource) const;  ///< in the env's region and account

@@ -21,6 +21,8 @@ inline std::string publicSubnetIds() { return "public_subnet_ids"; }
 /// The security group every task carries besides its own.
 inline std::string servicesSecurityGroupId() { return "services_security_group_id"; }
 inline std::string githubDeployRoleArn() { return "github_deploy_role_arn"; }
+/// When something is promoted out of the environment.
+inline std::string githubGatesRoleArn() { return "github_gates_role_arn"; }
 // When some service is public.
 inline std::string albArn() { return "alb_arn"; }
 inline std::string albDnsName() { return "alb_dns_name"; }

@@ -88,7 +88,8 @@ std::string onPath(const std::string& name) {
 
 /// Without --tf-outputs: `terraform output -json`, run in the environment's Terraform
 /// module (--tf-dir; else <plan-dir>/terraform; else <env>/terraform under the current
-/// directory, where the generated workflows find it after `gops build -o .`).
+/// directory, where `gops build -o .` writes it). The generated workflows never rely on
+/// this: they read the outputs themselves and pass --tf-outputs.
 int runTerraformOutput(const ApplyOptions& o, const char* command, nlohmann::json& outputs) {
   const std::string dir = !o.tfDir.empty() ? o.tfDir : !o.planDir.empty() ? (fs::path(o.planDir) / "terraform").string()
                                                                           : (fs::path(o.env) / "terraform").string();

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "backends/terraform/body.h"
+#include "backends/terraform/policy.h"
 #include "backends/terraform/refs.h"
 #include "backends/terraform/terraform.h"
 #include "model_fixture.h"
@@ -13,6 +14,25 @@ using namespace gops::backend::terraform;
 TEST_CASE("templates in copied text are escaped", "[terraform]") {
   CHECK(templateEscape("a ${b} %{c} $d {e}") == "a $${b} %%{c} $d {e}");
   CHECK(tfRef("aws_vpc.main.id") == "${aws_vpc.main.id}");
+}
+
+TEST_CASE("policy resources are grouped by path past the limit, never above the first segment", "[terraform][policy]") {
+  const std::string ssm = "arn:aws:ssm:us-east-1:1:parameter/";
+  const std::string sm = "arn:aws:secretsmanager:us-east-1:1:secret:";
+  // Within the limit: each ARN, sorted, each once.
+  CHECK(groupedArns({ssm + "b/x", ssm + "a/y", ssm + "b/x"}, 3) ==
+        std::vector<std::string>{ssm + "a/y", ssm + "b/x"});
+  // Past it: one level up, then the next, until it fits.
+  std::vector<std::string> arns;
+  for (int i = 0; i < 25; ++i) arns.push_back(ssm + "shop/prod/p" + std::to_string(i));
+  arns.push_back(ssm + "shop/staging/q");
+  arns.push_back(sm + "shop/prod/stripe-??????");
+  CHECK(groupedArns(arns, 3) == std::vector<std::string>{sm + "shop/prod/stripe-??????", ssm + "shop/prod/*", ssm + "shop/staging/q"});
+  CHECK(groupedArns(arns, 2) == std::vector<std::string>{sm + "shop/prod/*", ssm + "shop/*"});
+  // Never shorter than a name's first segment: names without a path stay as they are.
+  CHECK(groupedArns(arns, 1) == std::vector<std::string>{sm + "shop/*", ssm + "shop/*"});
+  CHECK(groupedArns(arns, 0) == std::vector<std::string>{sm + "shop/*", ssm + "shop/*"});
+  CHECK(groupedArns({ssm + "a", ssm + "b", ssm + "c"}, 1) == std::vector<std::string>{ssm + "a", ssm + "b", ssm + "c"});
 }
 
 TEST_CASE("bodies insist on sorted keys", "[terraform][body]") {

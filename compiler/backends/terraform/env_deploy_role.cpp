@@ -1,7 +1,11 @@
-// The role GitHub Actions deploy the environment with (`gops apply`, rollback,
-// status): trusted from the environment's GitHub environment only, allowed what a
-// deploy of this environment does.
+// The roles GitHub Actions deploy the environment with (`gops apply`, rollback,
+// record-tests: trusted from the environment's GitHub environment only, allowed what a
+// deploy of this environment does) and check the gates of promotions out of it with
+// (read only, trusted from the environments promoted to), and the role ECS moves the
+// listener rules of its own deployments with.
 #include <set>
+#include <string>
+#include <vector>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -15,34 +19,76 @@ namespace gops::backend::terraform {
 
 using namespace fmt::literals;  // "..."_cf: format strings compiled, not parsed per call
 
-void EnvWriter::deployRole() {
-  const std::string& p = n_.prefix();
-  std::string cluster = n_.arn("ecs", "cluster/" + n_.cluster());
+namespace {
+
+/// The trust of a role GitHub Actions assume from the given GitHub environments of
+/// the repository, through the account's OIDC provider.
+Statement githubTrust(const facts::EnvNames& n, const model::AppModel& app, const std::string& account,
+                      const std::set<std::string>& environments) {
   Statement trust;
   trust.principalKind = "Federated";
-  trust.principals = {fmt::format("arn:{}:iam::{}:oidc-provider/{}"_cf, n_.partition(), env_.account, kGithubOidcHost)};
+  trust.principals = {fmt::format("arn:{}:iam::{}:oidc-provider/{}"_cf, n.partition(), account, kGithubOidcHost)};
   trust.actions = {"sts:AssumeRoleWithWebIdentity"};
+  std::vector<std::string> subjects;
+  for (const auto& e : environments) subjects.push_back(fmt::format("repo:{}:environment:{}"_cf, app.app.repository, e));
   trust.conditions = {
       {"StringEquals", fmt::format("{}:aud"_cf, kGithubOidcHost), {kGithubOidcAudience}},
-      {"StringEquals", fmt::format("{}:sub"_cf, kGithubOidcHost),
-       {fmt::format("repo:{}:environment:{}"_cf, app_.app.repository, env_.name)}},
+      {"StringEquals", fmt::format("{}:sub"_cf, kGithubOidcHost), subjects},
   };
+  return trust;
+}
 
+}  // namespace
+
+bool EnvWriter::anyWatchedAlarms() const {
+  for (const auto& s : f_.services) {
+    if (!s.rollbackAlarms.empty()) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> EnvWriter::watchedAlarmArns() const {
+  std::set<std::string> arns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, n_.prefix()))};
+  for (const auto& s : f_.services) {
+    for (const auto& a : s.rollbackAlarms) {
+      if (!a.created) arns.insert(n_.arn("cloudwatch", "alarm:" + templateEscape(a.name)));
+    }
+  }
+  return {arns.begin(), arns.end()};
+}
+
+void EnvWriter::deployRole() {
+  const std::string& p = n_.prefix();
+  const std::string cluster = n_.arn("ecs", "cluster/" + n_.cluster());
+  const std::string services = n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()));
+  const Statement trust = githubTrust(n_, app_, env_.account, {env_.name});
+
+  // Every action is one the runtime calls (`gops apply`, `rollback`, `status`,
+  // `record-tests`), or one the deploy workflows need; tests/deploy_role_check.py holds
+  // the runtime's calls to this list, resource by resource.
   std::vector<Statement> st;
   st.push_back({"EcsCluster", false, {"ecs:DescribeClusters"}, {cluster}, {}, {}, {}});
-  st.push_back({"EcsServices", false, {"ecs:DescribeServices", "ecs:UpdateService"},
-                {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()))}, {}, {}, {}});
+  // UpdateService deploys the services ECS rolls (rolling, or ECS's own strategies);
+  // those on task sets change through their task sets alone.
+  bool anyEcsController = false;
+  for (const auto& s : f_.services) anyEcsController = anyEcsController || !s.runsOnTaskSets;
+  std::vector<std::string> serviceActions = {"ecs:DescribeServices"};
+  if (anyEcsController) serviceActions.push_back("ecs:UpdateService");
+  st.push_back({"EcsServices", false, serviceActions, {services}, {}, {}, {}});
   if (f_.anyTaskSets) {
-    // Deploys of services on task sets run each version as a task set (EXTERNAL controller).
+    // Deploys of services on task sets run each version as a task set (EXTERNAL
+    // controller), created with the task set file's tags.
+    const std::string taskSets = n_.arn("ecs", fmt::format("task-set/{}/*"_cf, n_.cluster()));
     st.push_back({"EcsTaskSets",
                   false,
                   {"ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:DescribeTaskSets", "ecs:UpdateServicePrimaryTaskSet",
                    "ecs:UpdateTaskSet"},
-                  {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster())),
-                   n_.arn("ecs", fmt::format("task-set/{}/*"_cf, n_.cluster()))},
+                  {services, taskSets},
                   {},
                   {},
                   {}});
+    st.push_back({"EcsTagTaskSets", false, {"ecs:TagResource"}, {taskSets},
+                  {{"StringEquals", "ecs:CreateAction", {"CreateTaskSet"}}}, {}, {}});
   }
   if (f_.anyNative) {
     // Services whose rollout ECS runs: gops starts the deployment (UpdateService, which
@@ -50,77 +96,75 @@ void EnvWriter::deployRole() {
     st.push_back({"EcsServiceDeployments",
                   false,
                   {"ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"},
-                  {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster())),
-                   n_.arn("ecs", fmt::format("service-deployment/{}/*"_cf, n_.cluster()))},
+                  {services, n_.arn("ecs", fmt::format("service-deployment/{}/*"_cf, n_.cluster()))},
                   {},
                   {},
                   {}});
     st.push_back({"PassEcsInfrastructureRole", false, {"iam:PassRole"}, {n_.ecsInfrastructureRoleArn()},
                   {{"StringEquals", "iam:PassedToService", {"ecs.amazonaws.com"}}}, {}, {}});
   }
-  st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()))},
-                {}, {}, {}});
-  st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
-  // RegisterTaskDefinition and DescribeTaskDefinition have no resource-level
-  // permissions; what a registered revision may do is bounded by PassRole below.
+  // DescribeTaskDefinition (rollback) and DeregisterTaskDefinition (a rolled back or
+  // stopped deploy's new revision) have no resource-level permissions.
   st.push_back(
-      {"EcsTaskDefinitions", false, {"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}, {"*"}, {}, {}, {}});
-  st.push_back({"EcsTagTaskDefinitions",
-                false,
-                {"ecs:TagResource"},
-                {n_.arn("ecs", fmt::format("task-definition/{}-*"_cf, p))},
-                {{"StringEquals", "ecs:CreateAction", {"RegisterTaskDefinition"}}},
-                {},
-                {}});
+      {"EcsTaskDefinitions", false, {"ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"}, {"*"}, {}, {}, {}});
+  // New revisions of the environment's families only; what a revision may do is
+  // bounded by PassRole below.
+  const std::string families = n_.arn("ecs", fmt::format("task-definition/{}-*"_cf, p));
+  st.push_back({"EcsRegisterTaskDefinitions", false, {"ecs:RegisterTaskDefinition"}, {families}, {}, {}, {}});
+  st.push_back({"EcsTagTaskDefinitions", false, {"ecs:TagResource"}, {families},
+                {{"StringEquals", "ecs:CreateAction", {"RegisterTaskDefinition"}}}, {}, {}});
   st.push_back({"PassTaskRoles", false, {"iam:PassRole"}, {n_.roleArn(n_.taskRolePath(), "*")},
                 {{"StringEquals", "iam:PassedToService", {"ecs-tasks.amazonaws.com"}}}, {}, {}});
   if (f_.anyBeforeDeploy) {
     // `before_deploy`: a one-off task of the new revision (RunTask, with its roles passed
-    // by PassTaskRoles), its tags propagated from the task definition, stopped when it
-    // runs out of time; DescribeTasks is EcsTasks'. A stopped deploy deregisters the
-    // revision it registered (DeregisterTaskDefinition has no resource-level permissions).
-    std::vector<std::string> families;
+    // by PassTaskRoles), its tags propagated from the task definition, looked for and
+    // waited on (ListTasks, DescribeTasks), stopped when it runs out of time.
+    std::vector<std::string> taskFamilies;
     for (const auto& s : f_.services) {
-      if (s.beforeDeploy) families.push_back(n_.arn("ecs", fmt::format("task-definition/{}:*"_cf, s.family)));
+      if (s.beforeDeploy) taskFamilies.push_back(n_.arn("ecs", fmt::format("task-definition/{}:*"_cf, s.family)));
     }
     const std::string tasks = n_.arn("ecs", fmt::format("task/{}/*"_cf, n_.cluster()));
-    st.push_back({"BeforeDeployRunTask", false, {"ecs:RunTask"}, families, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
+    st.push_back({"EcsTasks", false, {"ecs:DescribeTasks"}, {tasks}, {}, {}, {}});
+    st.push_back({"EcsListTasks", false, {"ecs:ListTasks"}, {"*"}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
+    st.push_back({"BeforeDeployRunTask", false, {"ecs:RunTask"}, taskFamilies, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
     st.push_back({"BeforeDeployStopTask", false, {"ecs:StopTask"}, {tasks}, {{"ArnEquals", "ecs:cluster", {cluster}}}, {}, {}});
     st.push_back({"BeforeDeployTagTask", false, {"ecs:TagResource"}, {tasks}, {{"StringEquals", "ecs:CreateAction", {"RunTask"}}}, {}, {}});
-    st.push_back({"BeforeDeployDeregister", false, {"ecs:DeregisterTaskDefinition"}, {"*"}, {}, {}, {}});
   }
-  std::set<std::string> alarmArns = {n_.arn("cloudwatch", fmt::format("alarm:{}-*"_cf, p))};
-  for (const auto& s : f_.services) {
-    for (const auto& a : s.rollbackAlarms) {
-      if (!a.created) alarmArns.insert(n_.arn("cloudwatch", "alarm:" + templateEscape(a.name)));
-    }
+  // The preflight checks that every secret of the task definitions exists (names and
+  // metadata: GetParameters without decryption, DescribeSecret); the values are the
+  // execution roles' to read.
+  std::vector<std::string> parameters, secrets;
+  auto collect = [&](const facts::WorkloadFacts& w) {
+    for (const auto& a : w.parameterArns) parameters.push_back(templateEscape(a));
+    for (const auto& a : w.secretArns) secrets.push_back(templateEscape(a));
+  };
+  for (const auto& s : f_.services) collect(s);
+  for (const auto& j : f_.jobs) collect(j);
+  if (!parameters.empty()) {
+    st.push_back({"PreflightParameters", false, {"ssm:GetParameters"}, groupedArns(parameters), {}, {}, {}});
   }
-  st.push_back(
-      {"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, {alarmArns.begin(), alarmArns.end()}, {}, {}, {}});
-  if (f_.anyPublic) {
-    st.push_back({"ShiftTraffic",
-                  false,
-                  {"elasticloadbalancing:ModifyRule"},
-                  {f_.loadBalancer.listenerRulesArn},
-                  {},
-                  {},
-                  {}});
+  if (!secrets.empty()) {
+    st.push_back({"PreflightSecrets", false, {"secretsmanager:DescribeSecret"}, groupedArns(secrets), {}, {}, {}});
+  }
+  if (anyWatchedAlarms()) {
+    st.push_back({"RollbackAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
+  }
+  if (f_.anyTaskSets || f_.anyNative) {
+    // The services whose traffic is shifted (by gops on task sets, or by ECS): their
+    // listener rules and target groups looked at (preflight, status), their weights
+    // moved by gops on task sets, the health of the new version's targets watched.
     // ELB's Describe* actions have no resource-level permissions.
-    st.push_back({"ReadLoadBalancer",
-                  false,
-                  {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
-                   "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
-                  {"*"},
-                  {},
-                  {},
-                  {}});
+    if (f_.anyTaskSets) {
+      st.push_back({"ShiftTraffic", false, {"elasticloadbalancing:ModifyRule"}, {f_.loadBalancer.listenerRulesArn}, {}, {}, {}});
+    }
+    std::vector<std::string> reads = {"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups"};
+    if (f_.anyTaskSets) reads.push_back("elasticloadbalancing:DescribeTargetHealth");
+    st.push_back({"ReadLoadBalancer", false, reads, {"*"}, {}, {}, {}});
   }
-  std::string ledger = n_.ledgerPath();
   st.push_back({"DeployLedger",
                 false,
-                {"ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters",
-                 "ssm:GetParametersByPath", "ssm:PutParameter"},
-                {n_.arn("ssm", "parameter" + ledger), n_.arn("ssm", fmt::format("parameter{}/*"_cf, ledger))},
+                {"ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"},
+                {n_.arn("ssm", fmt::format("parameter{}/*"_cf, n_.ledgerPath()))},
                 {},
                 {},
                 {}});
@@ -130,6 +174,13 @@ void EnvWriter::deployRole() {
                                  {f_.ecrRepositories.begin(), f_.ecrRepositories.end()}),
                   {}, {}, {}});
   }
+  // The deploy workflows read the environment's Terraform outputs (`terraform init`,
+  // `terraform output`): its own state object, read only, no lock. The bucket is
+  // encrypted with S3's own keys (AES256), so no KMS permission is needed.
+  const std::string bucket = fmt::format("arn:{}:s3:::{}"_cf, n_.partition(), n_.stateBucket());
+  st.push_back({"TerraformStateList", false, {"s3:ListBucket"}, {bucket},
+                {{"StringEquals", "s3:prefix", {n_.stateKey()}}}, {}, {}});
+  st.push_back({"TerraformStateRead", false, {"s3:GetObject"}, {fmt::format("{}/{}"_cf, bucket, n_.stateKey())}, {}, {}, {}});
 
   m_.resource("aws_iam_role", "github_deploy", [&](Body& b) {
     b.str("assume_role_policy", policyDocument({trust}));
@@ -145,6 +196,37 @@ void EnvWriter::deployRole() {
     b.str("name", "gops-apply");
     b.str("policy", policyDocument(st));
     b.str("role", tfRef("aws_iam_role.github_deploy.name"));
+  });
+}
+
+/// The role the deploys of the environments promoted from this one check the
+/// promotion gates with (`gops promote --check FROM TO`, reading FROM's ledger,
+/// services and alarms): trusted from those environments' GitHub environments, read only.
+void EnvWriter::gatesRole() {
+  std::set<std::string> targets;
+  for (const model::Promotion* pr : app_.promotionsOutOf(env_.name)) targets.insert(pr->to);
+  if (targets.empty()) return;
+  const Statement trust = githubTrust(n_, app_, env_.account, targets);
+  std::vector<Statement> st;
+  st.push_back({"ReadLedger", false, {"ssm:GetParameter", "ssm:GetParameterHistory"},
+                {n_.arn("ssm", fmt::format("parameter{}/*"_cf, n_.ledgerPath()))}, {}, {}, {}});
+  st.push_back({"ReadServices", false, {"ecs:DescribeServices"},
+                {n_.arn("ecs", fmt::format("service/{}/*"_cf, n_.cluster()))}, {}, {}, {}});
+  if (anyWatchedAlarms()) st.push_back({"ReadAlarms", false, {"cloudwatch:DescribeAlarms"}, watchedAlarmArns(), {}, {}, {}});
+  std::string to;
+  for (const auto& t : targets) to += (to.empty() ? "" : ", ") + t;
+  m_.resource("aws_iam_role", "github_gates", [&](Body& b) {
+    b.str("assume_role_policy", policyDocument({trust}));
+    b.str("description", fmt::format("GitHub Actions of {} check the gates of promotions out of {} {} with this role "
+                                     "(deploys of {}; read only)"_cf,
+                                     app_.app.repository, app_.app.name, env_.name, to));
+    b.str("name", n_.gatesRole());
+    b.str("path", n_.rolePath());
+  });
+  m_.resource("aws_iam_role_policy", "github_gates", [&](Body& b) {
+    b.str("name", "gops-promotion-gates");
+    b.str("policy", policyDocument(st));
+    b.str("role", tfRef("aws_iam_role.github_gates.name"));
   });
 }
 

@@ -22,6 +22,7 @@ void EnvWriter::write() {
   for (const auto& s : f_.services) service(s);
   for (const auto& j : f_.jobs) job(j);
   deployRole();
+  gatesRole();
   if (f_.anyNative) ecsInfrastructureRole();
   dashboards();
   outputs();
@@ -64,6 +65,10 @@ void EnvWriter::outputs() {
   m_.output(out::servicesSecurityGroupId(), ref::kServicesSecurityGroupId,
             "Security group every task carries besides its own; internal services admit it");
   m_.output(out::githubDeployRoleArn(), "aws_iam_role.github_deploy.arn", "Role the GitHub environment deploys with");
+  if (!app_.promotionsOutOf(env_.name).empty()) {
+    m_.output(out::githubGatesRoleArn(), "aws_iam_role.github_gates.arn",
+              "Role the deploys promoted from this environment check their promotion gates with");
+  }
   if (f_.anyPublic) {
     m_.output(out::albArn(), refs_.albArn(), "Load balancer ARN");
     m_.output(out::albDnsName(), refs_.albDnsName(), "Load balancer DNS name: point the public hostnames here");

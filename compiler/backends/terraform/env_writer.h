@@ -11,7 +11,8 @@
 ///   env_workloads.cpp     per service and job: logs, roles, security group, task
 ///                         definition, ECS service, autoscaling, schedule
 ///   env_alarms.cpp        the alarms of each service, the dashboards
-///   env_deploy_role.cpp   the role GitHub deploys the environment with, the role ECS
+///   env_deploy_role.cpp   the role GitHub deploys the environment with, the role the
+///                         promotions out of it check their gates with, the role ECS
 ///                         moves the listener rules of native deployments with
 #include <optional>
 #include <string>
@@ -69,7 +70,13 @@ class EnvWriter {
 
   // env_deploy_role.cpp
   void deployRole();
+  void gatesRole();
   void ecsInfrastructureRole();
+  /// Whether some service has `rollback when` conditions: the alarms a deploy watches
+  /// (and a promotion's gates read), the environment's own, `alarm:<prefix>-*`, and
+  /// those `alarm("...")` names.
+  bool anyWatchedAlarms() const;
+  std::vector<std::string> watchedAlarmArns() const;
 
   // Shared helpers.
   /// The Terraform block of a target group: `<service>` or `<service>_<color>`.

@@ -62,9 +62,13 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
       "  exit 1\n"
       "fi\n";
   steps.add(tag);
-  // Credentials for the whole job (the tests after the apply and the final rollback
-  // included); the deploy role's max_session_duration is the same number.
-  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-deploy-{}", e.name), f.deployLimits.sessionSeconds));
+  // Credentials for the whole job (the Terraform outputs, the tests after the apply and
+  // the final rollback included); the deploy role's max_session_duration is the same
+  // number. The environment's Terraform outputs first, read with the deploy role: gops
+  // apply and rollback take them with --tf-outputs.
+  const std::string session = fmt::format("gops-deploy-{}", e.name);
+  steps.add(awsCredentials(f.names.deployRoleArn(), e.region, session, f.deployLimits.sessionSeconds));
+  terraformOutputs(steps, e.name, facts::files::terraformModuleDir(e.name));
 
   const std::set<std::string>& repositories = f.ecrRepositories;
   if (!repositories.empty()) {
@@ -94,19 +98,14 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
     for (const auto& g : p->gates) {
       gates.push_back(g.kind == model::Gate::Kind::Soak ? fmt::format("soak {}", duration(g.soakSeconds)) : model::toString(g.kind));
     }
-    Node gate = step(fmt::format("Promotion gates {} -> {}{}", p->from, e.name, gates.empty() ? "" : fmt::format(" ({})", fmt::join(gates, ", "))));
-    gate["run"] = fmt::format("gops promote \"$GOPS_SPEC\" --check {} {} --image-tag \"$IMAGE_TAG\"", p->from, e.name);
-    steps.add(gate);
+    steps.add(promotionGates(fmt::format("Promotion gates {} -> {}{}", p->from, e.name, gates.empty() ? "" : fmt::format(" ({})", fmt::join(gates, ", "))),
+                             facts_.environment(p->from), e.name, "\"$IMAGE_TAG\""));
   }
   // gops renews its own credentials for as long as the rollout holds, and `exec` makes
   // it the step's process, so that a cancelled job's SIGINT (then SIGTERM) reaches it:
   // it rolls back before it exits (docs/runtime.md, Signals).
-  const std::string session = fmt::format("gops-deploy-{}", e.name);
-  Node apply = step(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)));
-  apply["id"] = "apply";
-  gopsCredentials(apply, f.names.deployRoleArn(), session);
-  apply["run"] = std::string(kOwnCredentials) + "exec gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\"\n";
-  steps.add(apply);
+  steps.add(gopsApply(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)), f.names.deployRoleArn(), session,
+                      "\"$IMAGE_TAG\""));
   for (const auto& t : e.tests) {
     Node test = step(fmt::format("Test {}", t));
     test["env"]["GOPS_TEST"] = t;
@@ -131,17 +130,7 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
   // died half-way (killed before its rollback ended) is rolled back here. When the apply
   // rolled back itself, never took the lock, or deployed (a test failed), nothing died
   // and this does nothing (exit 0).
-  Node undo = step("Roll back a deploy that died (gops rollback --if-dead)");
-  undo["if"] = "${{ (failure() || cancelled()) && steps.apply.outcome != 'skipped' }}";
-  undo["timeout-minutes"] = kRecoveryMinutes;
-  gopsCredentials(undo, f.names.deployRoleArn(), session);
-  undo["run"] = std::string(kOwnCredentials) +
-                "set +e\n"
-                "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead\n"
-                "rc=$?\n"
-                "# 0: nothing had died; 3: a dead deploy was rolled back; else its rollback failed\n"
-                "if [ \"$rc\" != 0 ] && [ \"$rc\" != 3 ]; then exit \"$rc\"; fi\n";
-  steps.add(undo);
+  steps.add(rollBackIfDead(f.names.deployRoleArn(), session));
   w["jobs"]["deploy"] = j;
   return w;
 }

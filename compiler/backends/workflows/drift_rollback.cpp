@@ -114,9 +114,11 @@ Node Generator::rollback() const {
     Node& steps = j["steps"] = Node::seq();
     steps.add(checkout());
     steps.add(installGops());
+    // The deploy role, for the Terraform outputs and the rollback alike.
     steps.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-rollback-{}", e.name)));
+    terraformOutputs(steps, e.name, facts::files::terraformModuleDir(e.name));
     Node rb = step("gops rollback");
-    rb["run"] = "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --service \"$SERVICE\"";
+    rb["run"] = fmt::format("gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --service \"$SERVICE\" {}", kTfOutputsArgument);
     steps.add(rb);
     w["jobs"][fmt::format("rollback-{}", e.name)] = j;
   }

@@ -67,8 +67,8 @@ Node Generator::reconcile() const {
   w["jobs"]["find"] = find;
 
   // Per environment with a dead deploy: roll it back, bound to the GitHub environment
-  // (its reviewers approve, as for rollback.yml) with the deploy role; the Terraform
-  // outputs come from the environment's state with the apply role.
+  // (its reviewers approve, as for rollback.yml) with the deploy role, which also reads
+  // the Terraform outputs from the environment's state (read only).
   for (const auto& f : envs_) {
     if (f.services.empty()) continue;
     const model::Environment& e = f.env;
@@ -84,27 +84,20 @@ Node Generator::reconcile() const {
     j["timeout-minutes"] = kRecoveryMinutes + 10;
     j["env"]["GOPS_SPEC"] = spec_;
     j["env"]["GOPS_ENV"] = e.name;
-    j["env"]["MODULE"] = facts::files::terraformModuleDir(e.name);
     j["env"]["GH_TOKEN"] = "${{ github.token }}";
     j["env"]["TITLE"] = fmt::format("Dead deploy in {} {}", app_.app.name, e.name);
     j["env"]["RUN_URL"] = runUrl;
     Node& s = j["steps"] = Node::seq();
     s.add(checkout());
     s.add(installGops());
-    s.add(setupTerraform());
-    s.add(awsCredentials(fmt::format("${{{{ secrets.GOPS_APPLY_ROLE_ARN_{} }}}}", upper(e.name)), e.region,
-                         fmt::format("gops-reconcile-{}", e.name)));
-    Node outputs = step("Terraform outputs");
-    outputs["run"] =
-        "terraform -chdir=\"$MODULE\" init -input=false -no-color\n"
-        "terraform -chdir=\"$MODULE\" output -json > \"$RUNNER_TEMP/tf-outputs.json\"\n";
-    s.add(outputs);
+    s.add(awsCredentials(f.names.deployRoleArn(), e.region, fmt::format("gops-reconcile-{}", e.name)));
+    terraformOutputs(s, e.name, facts::files::terraformModuleDir(e.name));
     Node rb = step("gops rollback --if-dead");
     rb["id"] = "rollback";
     gopsCredentials(rb, f.names.deployRoleArn(), fmt::format("gops-reconcile-{}", e.name));
     rb["run"] = std::string(kOwnCredentials) +
-                "set +e\n"
-                "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead --tf-outputs \"$RUNNER_TEMP/tf-outputs.json\" > rollback.txt 2>&1\n"
+                "set +e\n" +
+                fmt::format("gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead {} > rollback.txt 2>&1\n", kTfOutputsArgument) +
                 "rc=$?\n"
                 "set -e\n"
                 "cat rollback.txt\n"

@@ -14,6 +14,7 @@
 
 #include "backends/workflows/generator.h"
 #include "backends/workflows/steps.h"
+#include "deploy_facts/files.h"
 
 namespace gops::backend::workflows {
 
@@ -270,9 +271,10 @@ Node Generator::release() const {
         "echo \"IMAGE_TAGS=$tags\" >> \"$GITHUB_ENV\"\n"
         "echo \"PROMOTED_TAGS=$promoted\" >> \"$GITHUB_ENV\"\n";
     steps.add(tag);
-    // Credentials for the whole job, as deploy-<env>.yml's.
+    // Credentials for the whole job and the Terraform outputs, as deploy-<env>.yml's.
     const std::string session = fmt::format("gops-release-{}", e.name);
     steps.add(awsCredentials(f.names.deployRoleArn(), e.region, session, f.deployLimits.sessionSeconds));
+    terraformOutputs(steps, e.name, facts::files::terraformModuleDir(e.name));
     Node check = step("Check that the images exist");
     check["env"]["REGISTRY_ID"] = app_.app.registry;
     check["env"]["REGISTRY_REGION"] = app_.app.region;
@@ -286,18 +288,12 @@ Node Generator::release() const {
         "done\n";
     steps.add(check);
     for (const model::Promotion* p : app_.promotionsInto(e.name)) {
-      Node gate = step(fmt::format("Promotion gates {} -> {} of these services", p->from, e.name));
-      gate["if"] = "env.SERVICES != ''";
-      gate["run"] = fmt::format("gops promote \"$GOPS_SPEC\" --check {} {} --image-tag \"$PROMOTED_TAGS\"", p->from, e.name);
-      steps.add(gate);
+      steps.add(promotionGates(fmt::format("Promotion gates {} -> {} of these services", p->from, e.name),
+                               facts_.environment(p->from), e.name, "\"$PROMOTED_TAGS\"", "env.SERVICES != ''"));
     }
     // As deploy-<env>.yml's: gops renews its own credentials, and is the step's process
     // (`exec`) so that a cancelled job's signals reach it and it rolls back.
-    Node apply = step("gops apply of these services and jobs alone");
-    apply["id"] = "apply";
-    gopsCredentials(apply, f.names.deployRoleArn(), session);
-    apply["run"] = std::string(kOwnCredentials) + "exec gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAGS\"\n";
-    steps.add(apply);
+    steps.add(gopsApply("gops apply of these services and jobs alone", f.names.deployRoleArn(), session, "\"$IMAGE_TAGS\""));
     // The environment's tests, and their result, as deploy-<env>.yml runs and records them.
     for (const auto& t : e.tests) {
       Node test = step(fmt::format("Test {}", t));
@@ -318,17 +314,7 @@ Node Generator::release() const {
       steps.add(record);
     }
     // Last, as deploy-<env>.yml's: a deploy that died half-way is rolled back here.
-    Node undo = step("Roll back a deploy that died (gops rollback --if-dead)");
-    undo["if"] = "${{ (failure() || cancelled()) && steps.apply.outcome != 'skipped' }}";
-    undo["timeout-minutes"] = kRecoveryMinutes;
-    gopsCredentials(undo, f.names.deployRoleArn(), session);
-    undo["run"] = std::string(kOwnCredentials) +
-                  "set +e\n"
-                  "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead\n"
-                  "rc=$?\n"
-                  "# 0: nothing had died; 3: a dead deploy was rolled back; else its rollback failed\n"
-                  "if [ \"$rc\" != 0 ] && [ \"$rc\" != 3 ]; then exit \"$rc\"; fi\n";
-    steps.add(undo);
+    steps.add(rollBackIfDead(f.names.deployRoleArn(), session));
     jobs[fmt::format("deploy-{}", e.name)] = j;
   }
   return w;

@@ -121,6 +121,59 @@ void gopsCredentials(Node& step, const std::string& role, const std::string& ses
   step["env"]["AWS_ROLE_SESSION_NAME"] = session;
 }
 
+void terraformOutputs(Node& steps, const std::string& env, const std::string& moduleDir) {
+  steps.add(setupTerraform());
+  Node s = step(fmt::format("Terraform outputs of {} (read only)", env));
+  s["env"]["MODULE"] = moduleDir;
+  s["run"] = fmt::format(
+      "# The state is only read: not locked (terraform output takes no lock), and the\n"
+      "# credentials may read this environment's state object alone.\n"
+      "terraform -chdir=\"$MODULE\" init -input=false -no-color -lock=false\n"
+      "terraform -chdir=\"$MODULE\" output -json > \"{}\"\n",
+      kTfOutputsFile);
+  steps.add(s);
+}
+
+Node gopsApply(std::string name, const std::string& role, const std::string& session, const std::string& imageTags) {
+  Node apply = step(std::move(name));
+  apply["id"] = "apply";
+  gopsCredentials(apply, role, session);
+  apply["run"] = fmt::format("{}exec gops apply \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag {} {}\n", kOwnCredentials,
+                             imageTags, kTfOutputsArgument);
+  return apply;
+}
+
+Node rollBackIfDead(const std::string& role, const std::string& session) {
+  Node undo = step("Roll back a deploy that died (gops rollback --if-dead)");
+  undo["if"] = "${{ (failure() || cancelled()) && steps.apply.outcome != 'skipped' }}";
+  undo["timeout-minutes"] = kRecoveryMinutes;
+  gopsCredentials(undo, role, session);
+  undo["run"] = fmt::format(
+      "{}"
+      "set +e\n"
+      "gops rollback \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --if-dead {}\n"
+      "rc=$?\n"
+      "# 0: nothing had died; 3: a dead deploy was rolled back; else its rollback failed\n"
+      "if [ \"$rc\" != 0 ] && [ \"$rc\" != 3 ]; then exit \"$rc\"; fi\n",
+      kOwnCredentials, kTfOutputsArgument);
+  return undo;
+}
+
+Node promotionGates(std::string name, const facts::EnvFacts& from, const std::string& to, const std::string& imageTags,
+                    const std::string& condition) {
+  Node gate = step(std::move(name));
+  if (!condition.empty()) gate["if"] = condition;
+  gopsCredentials(gate, from.names.gatesRoleArn(), fmt::format("gops-gates-{}", to));
+  gate["env"]["GATES_REGION"] = from.env.region;
+  gate["run"] = fmt::format(
+      "{}"
+      "# {}'s ledger, services and alarms, with its read-only promotion gates role, in its region\n"
+      "export AWS_REGION=\"$GATES_REGION\" AWS_DEFAULT_REGION=\"$GATES_REGION\"\n"
+      "gops promote \"$GOPS_SPEC\" --check {} {} --image-tag {}\n",
+      kOwnCredentials, from.env.name, from.env.name, to, imageTags);
+  return gate;
+}
+
 std::string openOrCommentIssue(const std::string& bodyFile) {
   return fmt::format(
       "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"

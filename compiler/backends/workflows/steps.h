@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "backends/workflows/yaml.h"
+#include "deploy_facts/env_facts.h"
 #include "model/deploy_time.h"
 
 namespace gops::backend::workflows {
@@ -51,6 +52,37 @@ void gopsCredentials(yaml::Node& step, const std::string& role, const std::strin
 inline constexpr std::string_view kOwnCredentials =
     "# gops assumes the role from the job's OIDC token itself and renews the session while it runs\n"
     "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n";
+/// Where a deploy job keeps the environment's `terraform output -json`, and how every
+/// gops apply and rollback of the workflows is given it: gops never runs Terraform
+/// itself in CI (docs/workflows.md, The Terraform outputs).
+inline constexpr std::string_view kTfOutputsFile = "$RUNNER_TEMP/tf-outputs.json";
+inline constexpr std::string_view kTfOutputsArgument = "--tf-outputs \"$RUNNER_TEMP/tf-outputs.json\"";
+
+/// The steps that give a job the environment's Terraform outputs, added to `steps`:
+/// Terraform set up (pinned), the module at `moduleDir` initialised and its outputs
+/// saved to kTfOutputsFile. Read only: the state is never locked (`init -lock=false`;
+/// `terraform output` takes no lock), so the job's credentials need only read the
+/// environment's state object, which its deploy role may (docs/terraform.md). The
+/// same steps in deploy-<env>.yml, release.yml, rollback.yml and reconcile.yml.
+void terraformOutputs(yaml::Node& steps, const std::string& env, const std::string& moduleDir);
+
+/// `gops apply` of a deploy job (step id `apply`), with the outputs of terraformOutputs:
+/// gops assumes `role` itself (gopsCredentials) and is the step's process (`exec`), so
+/// that a cancelled job's signals reach it. `imageTags` is the shell word of the tags.
+yaml::Node gopsApply(std::string name, const std::string& role, const std::string& session, const std::string& imageTags);
+
+/// The last step of a deploy job: when the job failed or was cancelled after the apply
+/// started, `gops rollback --if-dead` (with the Terraform outputs) rolls back a deploy
+/// that died; passes on 0 (nothing died) and 3 (rolled back).
+yaml::Node rollBackIfDead(const std::string& role, const std::string& session);
+
+/// `gops promote --check FROM TO` with FROM's promotion gates role (gops assumes it
+/// itself, in FROM's region): FROM's ledger, services and alarms are FROM's account's,
+/// which the deploy role of TO cannot read. `imageTags` is the shell word of the tags;
+/// `condition`, when given, the step's `if`.
+yaml::Node promotionGates(std::string name, const facts::EnvFacts& from, const std::string& to, const std::string& imageTags,
+                          const std::string& condition = "");
+
 /// A script that comments on the open issue titled $TITLE with `bodyFile`, or opens it
 /// (`gh`, with GH_TOKEN and `issues: write`).
 std::string openOrCommentIssue(const std::string& bodyFile);
