@@ -692,7 +692,7 @@ def build(gops, root, specs, tmp):
     for spec in specs:
         path = os.path.join(root, spec)
         if not os.path.exists(path):
-            continue  # optional specs (examples/payments) may not exist yet
+            raise SystemExit(f"deploy_role_check: no spec {spec}")
         out = os.path.join(tmp, re.sub(r"[^A-Za-z0-9]+", "-", spec))
         r = subprocess.run([gops, "build", path, "-o", out], capture_output=True, text=True)
         if r.returncode != 0:
