@@ -133,24 +133,7 @@ Node Generator::build() const {
   Node& steps = j["steps"] = Node::seq();
   steps.add(checkout());
   steps.add(awsCredentials(pushRole_, app_.app.region, "gops-build"));
-  Node b = step("Build and push, tagged with the commit");
-  b["env"]["REGISTRY"] = registryHost_;
-  b["env"]["REGISTRY_ID"] = app_.app.registry;
-  b["env"]["REPOSITORY"] = "${{ matrix.repository }}";
-  b["env"]["CONTEXT"] = "${{ matrix.context }}";
-  b["env"]["IMAGE_TAG"] = "${{ github.sha }}";
-  b["run"] =
-      "aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"\n"
-      "# Tags are immutable: a commit built before (a re-run) is not built again.\n"
-      "if aws ecr describe-images --registry-id \"$REGISTRY_ID\" --repository-name \"$REPOSITORY\" \\\n"
-      "    --image-ids \"imageTag=$IMAGE_TAG\" > /dev/null 2>&1; then\n"
-      "  echo \"$REPOSITORY:$IMAGE_TAG is already in the registry\"\n"
-      "  exit 0\n"
-      "fi\n"
-      "docker build --pull --label \"org.opencontainers.image.revision=$IMAGE_TAG\" \\\n"
-      "  -t \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\" \"$CONTEXT\"\n"
-      "docker push \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\"\n";
-  steps.add(b);
+  steps.add(buildAndPush(registryHost_, app_.app.registry));
   w["jobs"]["image"] = j;
   return w;
 }

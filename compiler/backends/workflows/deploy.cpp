@@ -106,26 +106,8 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
   // it rolls back before it exits (docs/runtime.md, Signals).
   steps.add(gopsApply(fmt::format("gops apply ({} rollout)", model::toString(e.rollout.kind)), f.names.deployRoleArn(), session,
                       "\"$IMAGE_TAG\""));
-  for (const auto& t : e.tests) {
-    Node test = step(fmt::format("Test {}", t));
-    test["env"]["GOPS_TEST"] = t;
-    test["run"] =
-        "if [ ! -x \"deploy-tests/$GOPS_TEST\" ]; then\n"
-        "  echo \"::error::the test '$GOPS_TEST' needs an executable deploy-tests/$GOPS_TEST\"\n"
-        "  exit 1\n"
-        "fi\n"
-        "\"./deploy-tests/$GOPS_TEST\"\n";
-    steps.add(test);
-  }
-  if (!e.tests.empty()) {
-    // The result goes to the ledger, where `gops promote --check` looks for it: passed
-    // when every test passed, failed when one failed (after a successful apply).
-    Node record = step("Record the tests' result");
-    record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
-    record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
-    record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
-    steps.add(record);
-  }
+  // The tests, and their result in the ledger, where `gops promote --check` looks.
+  environmentTests(steps, e);
   // Last: when the job failed or was cancelled after the apply started, a deploy that
   // died half-way (killed before its rollback ended) is rolled back here. When the apply
   // rolled back itself, never took the lock, or deployed (a test failed), nothing died

@@ -197,24 +197,7 @@ Node Generator::release() const {
     Node& steps = j["steps"] = Node::seq();
     steps.add(checkout());
     steps.add(awsCredentials(pushRole_, app_.app.region, "gops-build"));
-    Node b = step("Build and push, tagged with the commit");
-    b["env"]["REGISTRY"] = registryHost_;
-    b["env"]["REGISTRY_ID"] = app_.app.registry;
-    b["env"]["REPOSITORY"] = "${{ matrix.repository }}";
-    b["env"]["CONTEXT"] = "${{ matrix.context }}";
-    b["env"]["IMAGE_TAG"] = "${{ github.sha }}";
-    b["run"] =
-        "aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"\n"
-        "# Tags are immutable: a commit built before (a re-run) is not built again.\n"
-        "if aws ecr describe-images --registry-id \"$REGISTRY_ID\" --repository-name \"$REPOSITORY\" \\\n"
-        "    --image-ids \"imageTag=$IMAGE_TAG\" > /dev/null 2>&1; then\n"
-        "  echo \"$REPOSITORY:$IMAGE_TAG is already in the registry\"\n"
-        "  exit 0\n"
-        "fi\n"
-        "docker build --pull --label \"org.opencontainers.image.revision=$IMAGE_TAG\" \\\n"
-        "  -t \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\" \"$CONTEXT\"\n"
-        "docker push \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\"\n";
-    steps.add(b);
+    steps.add(buildAndPush(registryHost_, app_.app.registry));
     jobs["image"] = j;
   }
 
@@ -295,24 +278,7 @@ Node Generator::release() const {
     // (`exec`) so that a cancelled job's signals reach it and it rolls back.
     steps.add(gopsApply("gops apply of these services and jobs alone", f.names.deployRoleArn(), session, "\"$IMAGE_TAGS\""));
     // The environment's tests, and their result, as deploy-<env>.yml runs and records them.
-    for (const auto& t : e.tests) {
-      Node test = step(fmt::format("Test {}", t));
-      test["env"]["GOPS_TEST"] = t;
-      test["run"] =
-          "if [ ! -x \"deploy-tests/$GOPS_TEST\" ]; then\n"
-          "  echo \"::error::the test '$GOPS_TEST' needs an executable deploy-tests/$GOPS_TEST\"\n"
-          "  exit 1\n"
-          "fi\n"
-          "\"./deploy-tests/$GOPS_TEST\"\n";
-      steps.add(test);
-    }
-    if (!e.tests.empty()) {
-      Node record = step("Record the tests' result");
-      record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
-      record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
-      record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
-      steps.add(record);
-    }
+    environmentTests(steps, e);
     // Last, as deploy-<env>.yml's: a deploy that died half-way is rolled back here.
     steps.add(rollBackIfDead(f.names.deployRoleArn(), session));
     jobs[fmt::format("deploy-{}", e.name)] = j;

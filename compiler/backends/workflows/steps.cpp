@@ -174,6 +174,48 @@ Node promotionGates(std::string name, const facts::EnvFacts& from, const std::st
   return gate;
 }
 
+Node buildAndPush(const std::string& registryHost, const std::string& registryId) {
+  Node b = step("Build and push, tagged with the commit");
+  b["env"]["REGISTRY"] = registryHost;
+  b["env"]["REGISTRY_ID"] = registryId;
+  b["env"]["REPOSITORY"] = "${{ matrix.repository }}";
+  b["env"]["CONTEXT"] = "${{ matrix.context }}";
+  b["env"]["IMAGE_TAG"] = "${{ github.sha }}";
+  b["run"] =
+      "aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"\n"
+      "# Tags are immutable: a commit built before (a re-run) is not built again.\n"
+      "if aws ecr describe-images --registry-id \"$REGISTRY_ID\" --repository-name \"$REPOSITORY\" \\\n"
+      "    --image-ids \"imageTag=$IMAGE_TAG\" > /dev/null 2>&1; then\n"
+      "  echo \"$REPOSITORY:$IMAGE_TAG is already in the registry\"\n"
+      "  exit 0\n"
+      "fi\n"
+      "docker build --pull --label \"org.opencontainers.image.revision=$IMAGE_TAG\" \\\n"
+      "  -t \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\" \"$CONTEXT\"\n"
+      "docker push \"$REGISTRY/$REPOSITORY:$IMAGE_TAG\"\n";
+  return b;
+}
+
+void environmentTests(Node& steps, const model::Environment& env) {
+  for (const auto& t : env.tests) {
+    Node test = step(fmt::format("Test {}", t));
+    test["env"]["GOPS_TEST"] = t;
+    test["run"] =
+        "if [ ! -x \"deploy-tests/$GOPS_TEST\" ]; then\n"
+        "  echo \"::error::the test '$GOPS_TEST' needs an executable deploy-tests/$GOPS_TEST\"\n"
+        "  exit 1\n"
+        "fi\n"
+        "\"./deploy-tests/$GOPS_TEST\"\n";
+    steps.add(test);
+  }
+  if (!env.tests.empty()) {
+    Node record = step("Record the tests' result");
+    record["if"] = "${{ !cancelled() && steps.apply.outcome == 'success' }}";
+    record["env"]["RESULT"] = "${{ job.status == 'success' && 'passed' || 'failed' }}";
+    record["run"] = "gops record-tests \"$GOPS_SPEC\" --env \"$GOPS_ENV\" --image-tag \"$IMAGE_TAG\" --result \"$RESULT\"";
+    steps.add(record);
+  }
+}
+
 std::string openOrCommentIssue(const std::string& bodyFile) {
   return fmt::format(
       "number=$(gh issue list --repo \"$GITHUB_REPOSITORY\" --state open --search \"in:title $TITLE\" \\\n"

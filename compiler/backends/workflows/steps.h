@@ -83,6 +83,16 @@ yaml::Node rollBackIfDead(const std::string& role, const std::string& session);
 yaml::Node promotionGates(std::string name, const facts::EnvFacts& from, const std::string& to, const std::string& imageTags,
                           const std::string& condition = "");
 
+/// The build job's step: the image of the matrix entry (`repository`, `context`) built
+/// and pushed to the registry, tagged with the commit, unless that tag is there already.
+yaml::Node buildAndPush(const std::string& registryHost, const std::string& registryId);
+
+/// A deploy job's steps after its apply, added to `steps`: each of the environment's
+/// tests (`deploy-tests/<name>`), then their result recorded in its ledger for
+/// `gops promote --check` (passed when every test passed, failed when one failed,
+/// after a successful apply).
+void environmentTests(yaml::Node& steps, const model::Environment& env);
+
 /// A script that comments on the open issue titled $TITLE with `bodyFile`, or opens it
 /// (`gh`, with GH_TOKEN and `issues: write`).
 std::string openOrCommentIssue(const std::string& bodyFile);
