@@ -10,6 +10,29 @@
 
 namespace gops::deploy::exec {
 
+namespace {
+
+/// Runs `f`, a part of the service's rollout; what it throws becomes the service's
+/// failure (`r.failed`): a step's own, else an `error` with what went wrong.
+template <class F>
+void failOn(ServiceRun& r, F&& f) {
+  try {
+    f();
+  } catch (const StepFailed& e) {
+    r.failed = e;
+  } catch (const DeployError& e) {
+    r.failed = StepFailed{"error", e.what()};
+  } catch (const aws::Error& e) {
+    r.failed = StepFailed{"error", awsMessage(e)};
+  } catch (const json::exception& e) {
+    r.failed = StepFailed{"error", fmt::format("unexpected API answer: {}", e.what())};
+  } catch (const std::exception& e) {
+    r.failed = StepFailed{"error", e.what()};
+  }
+}
+
+}  // namespace
+
 ServiceRun Session::newRun(const plan::Service& s) {
   ServiceRun r;
   r.svc = &s;
@@ -26,19 +49,7 @@ ServiceRun Session::newRun(const plan::Service& s) {
 /// or to its rollback.
 void Session::runOne(ServiceRun& r) {
   auto start = Steady::now();
-  try {
-    deployService(r);
-  } catch (const StepFailed& f) {
-    r.failed = f;
-  } catch (const DeployError& e) {
-    r.failed = StepFailed{"error", e.what()};
-  } catch (const aws::Error& e) {
-    r.failed = StepFailed{"error", awsMessage(e)};
-  } catch (const json::exception& e) {
-    r.failed = StepFailed{"error", fmt::format("unexpected API answer: {}", e.what())};
-  } catch (const std::exception& e) {
-    r.failed = StepFailed{"error", e.what()};
-  }
+  failOn(r, [&] { deployService(r); });
   r.seconds += std::chrono::duration<double>(Steady::now() - start).count();
   if (!r.failed) {
     try {
@@ -83,23 +94,13 @@ void Session::runOne(ServiceRun& r) {
 /// task). A failure marks the wave failed, so that services not started yet are not.
 void Session::prepareOne(ServiceRun& r) {
   const auto start = Steady::now();
-  try {
+  failOn(r, [&] {
     if (!r.begun) beginService(r);
     const std::vector<plan::Step>& steps = r.steps();
     std::size_t end = r.nextStep;
     while (end < steps.size() && plan::isPrepareStep(plan::kindOf(steps[end]))) ++end;
     runSteps(r, end);
-  } catch (const StepFailed& f) {
-    r.failed = f;
-  } catch (const DeployError& e) {
-    r.failed = StepFailed{"error", e.what()};
-  } catch (const aws::Error& e) {
-    r.failed = StepFailed{"error", awsMessage(e)};
-  } catch (const json::exception& e) {
-    r.failed = StepFailed{"error", fmt::format("unexpected API answer: {}", e.what())};
-  } catch (const std::exception& e) {
-    r.failed = StepFailed{"error", e.what()};
-  }
+  });
   r.seconds += std::chrono::duration<double>(Steady::now() - start).count();
   report_.clearStatus(r.name);
   if (r.failed && stopped_) {
