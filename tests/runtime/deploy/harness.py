@@ -72,6 +72,31 @@ class Moto:
         os.unlink(self.log.name)
 
 
+def forward(handler, port, body, rewrite=None):
+    """Passes the request `handler` received (its body read) to moto on `port`, and moto's
+    answer back; `rewrite(data)` changes a successful answer's body on the way."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
+    conn.request("POST", handler.path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if rewrite and resp.status == 200:
+        data = rewrite(data)
+    reply(handler, resp.status, data, [(k, v) for k, v in resp.getheaders()
+                                       if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date")])
+    conn.close()
+
+
+def reply(handler, status, data, headers=()):
+    """Answers the request `handler` received with `status`, `data` and `headers`."""
+    handler.send_response(status)
+    for k, v in headers:
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class FaultProxy:
     """An HTTP proxy in front of moto that answers some requests with a throttling error
     (ThrottlingException for JSON protocols, Throttling for query protocols) or a 500,
@@ -118,19 +143,7 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request("POST", self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
+                forward(self, target_port, body)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -163,21 +176,8 @@ class ContainerProxy:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request("POST", self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                if resp.status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeTasks"):
-                    data = proxy.exit_codes(data)
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
+                describe_tasks = self.headers.get("X-Amz-Target", "").endswith(".DescribeTasks")
+                forward(self, target_port, body, proxy.exit_codes if describe_tasks else None)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"

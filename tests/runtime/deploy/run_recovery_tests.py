@@ -26,7 +26,6 @@ The heartbeat expiry is a few seconds here (--heartbeat-seconds), the holds are 
 test spec's (seconds). Exit 77 (CTest: skipped) when moto_server or boto3 is missing.
 """
 import datetime
-import http.client
 import http.server
 import json
 import os
@@ -40,7 +39,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import FAST, SPEC, Failure, check, run_suite, run_until_event  # noqa: E402
+from harness import FAST, SPEC, Failure, check, forward, reply, run_suite, run_until_event  # noqa: E402
 
 HEARTBEAT = 5  # seconds: the lock's heartbeat expiry in these tests
 ROLE = "arn:aws:iam::123456789012:role/gops/testapp/canary/testapp-canary-github-deploy"
@@ -367,28 +366,6 @@ class SlowProxy:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-def forward(handler, port, body, rewrite=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
-    conn.request("POST", handler.path, body=body, headers=headers)
-    resp = conn.getresponse()
-    data = resp.read()
-    if rewrite:
-        data = rewrite(data)
-    reply(handler, resp.status, data, [(k, v) for k, v in resp.getheaders()
-                                       if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date")])
-    conn.close()
-
-
-def reply(handler, status, data, headers=()):
-    handler.send_response(status)
-    for k, v in headers:
-        handler.send_header(k, v)
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
 
 
 class CredentialProxy:
