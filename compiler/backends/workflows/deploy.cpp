@@ -55,13 +55,7 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
   Node& steps = j["steps"] = Node::seq();
   steps.add(checkout());
   steps.add(installGops());
-  Node tag = step("Check the image tag");
-  tag["run"] =
-      "if ! [[ \"$IMAGE_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then\n"
-      "  echo \"::error::'$IMAGE_TAG' is not an image tag\"\n"
-      "  exit 1\n"
-      "fi\n";
-  steps.add(tag);
+  steps.add(checkImageTag());
   // Credentials for the whole job (the Terraform outputs, the tests after the apply and
   // the final rollback included); the deploy role's max_session_duration is the same
   // number. The environment's Terraform outputs first, read with the deploy role: gops

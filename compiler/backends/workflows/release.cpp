@@ -240,20 +240,14 @@ Node Generator::release() const {
     Node& steps = j["steps"] = Node::seq();
     steps.add(checkout());
     steps.add(installGops());
-    Node tag = step("Check the image tag");
-    tag["run"] =
-        "if ! [[ \"$IMAGE_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then\n"
-        "  echo \"::error::'$IMAGE_TAG' is not an image tag\"\n"
-        "  exit 1\n"
-        "fi\n"
+    steps.add(checkImageTag(
         "# Each of these services and jobs gets the tag; the others keep what runs.\n"
         "tags=\"\"\n"
         "for name in $WORKLOADS; do tags=\"$tags${tags:+,}$name=$IMAGE_TAG\"; done\n"
         "promoted=\"\"\n"
         "for name in $SERVICES; do promoted=\"$promoted${promoted:+,}$name=$IMAGE_TAG\"; done\n"
         "echo \"IMAGE_TAGS=$tags\" >> \"$GITHUB_ENV\"\n"
-        "echo \"PROMOTED_TAGS=$promoted\" >> \"$GITHUB_ENV\"\n";
-    steps.add(tag);
+        "echo \"PROMOTED_TAGS=$promoted\" >> \"$GITHUB_ENV\"\n"));
     // Credentials for the whole job and the Terraform outputs, as deploy-<env>.yml's.
     const std::string session = fmt::format("gops-release-{}", e.name);
     steps.add(awsCredentials(f.names.deployRoleArn(), e.region, session, f.deployLimits.sessionSeconds));

@@ -174,6 +174,17 @@ Node promotionGates(std::string name, const facts::EnvFacts& from, const std::st
   return gate;
 }
 
+Node checkImageTag(const std::string& then) {
+  Node tag = step("Check the image tag");
+  tag["run"] =
+      "if ! [[ \"$IMAGE_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then\n"
+      "  echo \"::error::'$IMAGE_TAG' is not an image tag\"\n"
+      "  exit 1\n"
+      "fi\n" +
+      then;
+  return tag;
+}
+
 Node buildAndPush(const std::string& registryHost, const std::string& registryId) {
   Node b = step("Build and push, tagged with the commit");
   b["env"]["REGISTRY"] = registryHost;

@@ -83,6 +83,10 @@ yaml::Node rollBackIfDead(const std::string& role, const std::string& session);
 yaml::Node promotionGates(std::string name, const facts::EnvFacts& from, const std::string& to, const std::string& imageTags,
                           const std::string& condition = "");
 
+/// "Check the image tag": $IMAGE_TAG is a tag ECR takes (what `gops apply` checks too),
+/// else the job stops before anything else runs; `then` is more of the step's script.
+yaml::Node checkImageTag(const std::string& then = "");
+
 /// The build job's step: the image of the matrix entry (`repository`, `context`) built
 /// and pushed to the registry, tagged with the commit, unless that tag is there already.
 yaml::Node buildAndPush(const std::string& registryHost, const std::string& registryId);
