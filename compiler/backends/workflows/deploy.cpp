@@ -35,10 +35,7 @@ Node Generator::deploy(const facts::EnvFacts& f) const {
 
   Node j = job(fmt::format("deploy to {}", e.name));
   j["environment"]["name"] = e.name;
-  std::map<std::string, std::string> urls;  // service -> https://first-host
-  for (const auto& s : f.services) {
-    if (s.isPublic() && !s.service->expose.hosts.empty()) urls[s.name] = "https://" + s.service->expose.hosts.front();
-  }
+  const std::map<std::string, std::string> urls = serviceUrls(f);
   if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
   j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});
   // The waves' holds and bakes plus a margin (plus the image wait), at most GitHub's

@@ -217,10 +217,7 @@ Node Generator::release() const {
     // The environment's deploys never overlap: deploy-<env>.yml's group.
     j["concurrency"]["group"] = fmt::format("deploy-{}-{}", app_.app.name, e.name);
     j["concurrency"]["cancel-in-progress"] = false;
-    std::map<std::string, std::string> urls;  // service -> https://first-host, as deploy-<env>.yml
-    for (const auto& s : f.services) {
-      if (s.isPublic() && !s.service->expose.hosts.empty()) urls[s.name] = "https://" + s.service->expose.hosts.front();
-    }
+    const std::map<std::string, std::string> urls = serviceUrls(f);
     j["environment"]["name"] = e.name;
     if (!urls.empty()) j["environment"]["url"] = urls.begin()->second;
     j["permissions"] = permissions({{"contents", "read"}, {"id-token", "write"}});

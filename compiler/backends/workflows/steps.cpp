@@ -174,6 +174,14 @@ Node promotionGates(std::string name, const facts::EnvFacts& from, const std::st
   return gate;
 }
 
+std::map<std::string, std::string> serviceUrls(const facts::EnvFacts& env) {
+  std::map<std::string, std::string> urls;
+  for (const auto& s : env.services) {
+    if (s.isPublic() && !s.service->expose.hosts.empty()) urls[s.name] = "https://" + s.service->expose.hosts.front();
+  }
+  return urls;
+}
+
 Node checkImageTag(const std::string& then) {
   Node tag = step("Check the image tag");
   tag["run"] =

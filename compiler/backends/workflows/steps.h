@@ -2,6 +2,7 @@
 /// The pieces every workflow is built from (internal to the backend): the pinned
 /// actions and tool versions, and the steps and expressions the workflows share.
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -82,6 +83,10 @@ yaml::Node rollBackIfDead(const std::string& role, const std::string& session);
 /// `condition`, when given, the step's `if`.
 yaml::Node promotionGates(std::string name, const facts::EnvFacts& from, const std::string& to, const std::string& imageTags,
                           const std::string& condition = "");
+
+/// Each public service's URL, `https://<its first host>`, by service name: the
+/// environment's `url` (the first) and the deploy jobs' GOPS_URL_<SERVICE>.
+std::map<std::string, std::string> serviceUrls(const facts::EnvFacts& env);
 
 /// "Check the image tag": $IMAGE_TAG is a tag ECR takes (what `gops apply` checks too),
 /// else the job stops before anything else runs; `then` is more of the step's script.
